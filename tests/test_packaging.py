@@ -1,0 +1,22 @@
+"""The README's commands are what CI runs."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _readme_commands():
+    return re.findall(r"```bash\n(.*?)\n```", (ROOT / "README.md").read_text(), flags=re.S)
+
+
+def test_readme_starts_with_the_two_commands():
+    reproduce, tests = _readme_commands()[:2]
+    assert reproduce.endswith("toymodels reproduce")
+    assert tests.endswith("pytest")
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    test_command = _readme_commands()[1]
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert test_command in ci_lines

@@ -1,0 +1,243 @@
+"""The ``toymodels`` command: list, show, simulate, verify, reproduce.
+
+Arguments are parsed, never evaluated: model parameters accept numbers, comma-separated
+tuples of numbers and ``none``; custom losses go through the safe parser of
+:mod:`toymodels.parse`.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+from . import claims, optim, zoo
+from .atomic import write_text
+from .errors import ToyModelError
+from .model import Model
+from .simulate import METRICS, simulate
+
+
+def parse_value(text):
+    """A parameter value from the command line: int, float, tuple of numbers, or None."""
+    text = text.strip()
+    if text.lower() == "none":
+        return None
+    if "," in text:
+        return tuple(parse_value(part) for part in text.split(",") if part.strip())
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    raise ToyModelError(f"cannot read {text!r} as a number, a comma-separated list or 'none'")
+
+
+def parse_params(pairs):
+    params = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise ToyModelError(f"--param takes NAME=VALUE, got {pair!r}")
+        name, value = pair.split("=", 1)
+        params[name.strip()] = parse_value(value)
+    return params
+
+
+def build_model(args) -> Model:
+    if args.loss is not None:
+        if not args.params:
+            raise ToyModelError("--loss needs --params with the parameter names, e.g. --params 'a b'")
+        min_loss = None if args.min_loss is None else parse_value(args.min_loss)
+        return Model.from_string(args.loss, params=args.params, name="custom", min_loss=min_loss)
+    if args.model is None:
+        raise ToyModelError(f"name a zoo model ({', '.join(zoo.names())}) or give --loss and --params")
+    return zoo.get(args.model, **parse_params(args.param))
+
+
+def _fmt(expr, latex):
+    return sp.latex(expr) if latex else sp.sstr(expr)
+
+
+def cmd_list(args):
+    for name in zoo.names():
+        m = zoo.get(name)
+        print(f"{name:20s} d={m.dim:<3d} {m.formula:34s} {m.source or ''}")
+
+
+def cmd_show(args):
+    m = build_model(args)
+    latex = args.latex
+    print(f"model: {m.label()}    loss: {m.formula}")
+    if m.source:
+        print(f"source: {m.source}")
+    print(f"parameters θ = ({', '.join(map(str, m.params))})")
+    if m.has_data:
+        print(f"data: {m.n_samples} samples of ({', '.join(map(str, m.sample_symbols))}); "
+              "L is the mean of the per-sample loss below")
+        print(f"per-sample loss: {_fmt(m.sample_loss, latex)}")
+        print(f"per-sample gradient: {_fmt(m.sample_grad.T, latex)}")
+        print(f"per-sample Hessian: {_fmt(m.sample_hess, latex)}")
+    else:
+        print(f"loss: {_fmt(m.loss, latex)}")
+        print(f"gradient: {_fmt(m.grad.T, latex)}")
+        print(f"Hessian: {_fmt(m.hess, latex)}")
+        eig = m.eigensystem()
+        if eig is None:
+            print("eigenvalues: no closed form (a Hessian block is larger than 2x2); numeric eigh is used")
+        else:
+            for k, lam in enumerate(eig.eigenvalues, 1):
+                print(f"eigenvalue {k}: {_fmt(sp.simplify(lam), latex)}")
+    print(f"minimum value: {'unknown or unbounded' if m.min_loss is None else _fmt(m.min_loss, latex)}")
+    if m.manifold is None:
+        print("manifold of minima: not stated")
+    else:
+        print("manifold of minima Γ: " + ", ".join(f"{_fmt(g, latex)} = 0" for g in m.manifold))
+    if m.lambda1_on_manifold is not None:
+        print(f"λ1 on Γ: {_fmt(m.lambda1_on_manifold, latex)}")
+
+
+def _optimizer(args):
+    kind = args.optimizer
+    if kind not in optim.BY_NAME:
+        raise ToyModelError(f"unknown optimizer {kind!r}; choose from {', '.join(optim.BY_NAME)}")
+    if kind == "dal":
+        return optim.DAL(p=args.p, lr_max=args.lr_max)
+    if args.lr is None:
+        raise ToyModelError(f"--lr is required for the {kind} optimizer")
+    if kind == "sgd":
+        if args.batch_size is None:
+            raise ToyModelError("--batch-size is required for sgd")
+        return optim.SGD(args.lr, args.batch_size, replace=args.replace)
+    if kind == "momentum":
+        return optim.Momentum(args.lr, beta=args.beta)
+    return optim.BY_NAME[kind](args.lr)
+
+
+def cmd_simulate(args):
+    m = build_model(args)
+    x0 = np.array(parse_value(args.x0) if "," in args.x0 else [parse_value(args.x0)], dtype=float)
+    record = [r for r in args.record.split(",") if r]
+    run = simulate(m, _optimizer(args), x0, args.steps, record=record, seed=args.seed,
+                   save_every=args.save_every)
+    print(run.summary())
+    if args.out:
+        run.save(args.out)
+        print(f"wrote {args.out}")
+
+
+def _run_claims(selected, quick, show_progress=True):
+    verdicts = []
+    for i, c in enumerate(selected, 1):
+        if show_progress:
+            print(f"[{i}/{len(selected)}] {c.id} ...", file=sys.stderr, flush=True)
+        verdicts.append((c, c.run(quick=quick)))
+    return verdicts
+
+
+def _table(verdicts):
+    lines = ["| claim | verdict | measured | expected | tolerance | time (s) |", "|---|---|---|---|---|---|"]
+    for c, v in verdicts:
+        lines.append(f"| {c.id} | {'PASS' if v.passed else 'FAIL'} | {v.measured} | {v.expected} | "
+                     f"{v.tolerance} | {v.seconds:.1f} |")
+    return "\n".join(lines)
+
+
+def cmd_verify(args):
+    verdicts = _run_claims(claims.select(args.claims), args.quick, show_progress=not args.json)
+    if args.json:
+        print(json.dumps([v.to_json() for _, v in verdicts], indent=2, default=str, ensure_ascii=False))
+    else:
+        print(_table(verdicts))
+    return 0 if all(v.passed for _, v in verdicts) else 1
+
+
+def _report(verdicts, quick):
+    sections = ["# toymodels report", "",
+                f"Mode: {'quick (reduced sizes, as in CI)' if quick else 'full'}. "
+                "Conventions: squared losses carry ½; sharpness = λ1(∇²L); GD step k is compared "
+                "with flow time t = k·η.", "", _table(verdicts), ""]
+    for c, v in verdicts:
+        sections += [f"## {c.id}: {'PASS' if v.passed else 'FAIL'}", "", c.statement, "",
+                     f"- source: {c.source}", f"- conventions: {c.conventions}",
+                     f"- measured: {v.measured}", f"- expected: {v.expected}",
+                     f"- tolerance: {v.tolerance} ({v.tolerance_reason})", ""]
+    return "\n".join(sections)
+
+
+def cmd_reproduce(args):
+    out = Path(args.out)
+    verdicts = _run_claims(claims.select(args.only), args.quick)
+    print(_table(verdicts))
+    write_text(out / "verdicts.json", json.dumps([v.to_json() for _, v in verdicts], indent=2, default=str, ensure_ascii=False))
+    write_text(out / "REPORT.md", _report(verdicts, args.quick))
+    print(f"wrote {out / 'REPORT.md'} and {out / 'verdicts.json'}")
+    failed = [c.id for c, v in verdicts if not v.passed]
+    if failed:
+        print(f"FAILED claims: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    print(f"all {len(verdicts)} claims passed")
+    return 0
+
+
+def _add_model_args(p, positional=True):
+    p.add_argument("model", nargs="?" if positional else None, help="zoo model name (see `toymodels list`)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="model parameter, repeatable")
+    p.add_argument("--loss", help="custom loss expression instead of a zoo model, e.g. '(a*b-1)**2/2'")
+    p.add_argument("--params", help="parameter names of --loss, space-separated, e.g. 'a b'")
+    p.add_argument("--min-loss", help="known minimum value of --loss (needed by sqrt_gd)")
+
+
+def make_parser():
+    parser = argparse.ArgumentParser(prog="toymodels", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the zoo models").set_defaults(func=cmd_list)
+
+    show = sub.add_parser("show", help="print a model's derivations")
+    _add_model_args(show)
+    show.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
+    show.set_defaults(func=cmd_show)
+
+    sim = sub.add_parser("simulate", help="run an optimizer from one start and print a summary")
+    _add_model_args(sim)
+    sim.add_argument("--optimizer", default="gd", help=f"one of {', '.join(optim.BY_NAME)}")
+    sim.add_argument("--lr", type=float)
+    sim.add_argument("--x0", required=True, help="start, comma-separated, e.g. 2,0.5")
+    sim.add_argument("--steps", type=int, default=1000)
+    sim.add_argument("--record", default="loss,sharpness,grad_norm", help=f"from {', '.join(METRICS)}")
+    sim.add_argument("--batch-size", type=int, help="sgd: samples per batch")
+    sim.add_argument("--replace", action="store_true", help="sgd: sample with replacement")
+    sim.add_argument("--p", type=float, default=1.0, help="dal: power p")
+    sim.add_argument("--lr-max", type=float, default=5.0, help="dal: largest lr")
+    sim.add_argument("--beta", type=float, default=0.9, help="momentum: β")
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--save-every", type=int, default=1)
+    sim.add_argument("--out", help="write the run to this .npz file")
+    sim.set_defaults(func=cmd_simulate)
+
+    ver = sub.add_parser("verify", help="run claims and print verdicts")
+    ver.add_argument("claims", nargs="*", help="claim ids or shell patterns (default: all)")
+    ver.add_argument("--json", action="store_true", help="print a JSON list of verdicts")
+    ver.add_argument("--quick", action="store_true", help="reduced sizes, as in CI")
+    ver.set_defaults(func=cmd_verify)
+
+    rep = sub.add_parser("reproduce", help="verify every claim and write the report")
+    rep.add_argument("--quick", action="store_true", help="reduced sizes, as in CI")
+    rep.add_argument("--only", nargs="*", default=[], metavar="PATTERN", help="claim ids or patterns")
+    rep.add_argument("--out", default="toymodels-report", help="output folder (default: %(default)s)")
+    rep.set_defaults(func=cmd_reproduce)
+    return parser
+
+
+def main(argv=None):
+    args = make_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except ToyModelError as exc:
+        print(f"toymodels: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

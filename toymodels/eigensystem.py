@@ -1,0 +1,176 @@
+"""Closed-form eigensystems of symmetric matrices made of 1x1 and 2x2 blocks.
+
+For a symmetric 2x2 block [[a, b], [b, c]] the eigenvalues are
+``(a + c)/2 ± sqrt(((a - c)/2)**2 + b**2)``; :func:`eig2x2` gives the eigenvectors in a form
+for SymPy (display, derivations) and one for NumPy (batched numerics, an order of magnitude
+faster than batched LAPACK on small blocks).
+
+The block structure is read off the symbolic Hessian: entries that are identically zero
+split the parameters into connected groups. Every group of size one or two has a closed
+form; larger groups fall back to :func:`numpy.linalg.eigh`.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+
+def hessian_blocks(hess: sp.Matrix) -> list[tuple[int, ...]]:
+    """Index groups of the connected components of the non-zero pattern of ``hess``."""
+    d = hess.shape[0]
+    seen, blocks = set(), []
+    for start in range(d):
+        if start in seen:
+            continue
+        stack, group = [start], set()
+        while stack:
+            i = stack.pop()
+            if i in group:
+                continue
+            group.add(i)
+            stack.extend(j for j in range(d) if j not in group and hess[i, j] != 0)
+        seen |= group
+        blocks.append(tuple(sorted(group)))
+    return blocks
+
+
+def has_closed_form(blocks) -> bool:
+    """True when every block is 1x1 or 2x2."""
+    return all(len(b) <= 2 for b in blocks)
+
+
+def eig2x2(a, b, c, xp):
+    """Eigenpairs of real symmetric [[a, b], [b, c]]; ``xp`` is ``numpy`` or ``sympy``.
+
+    Returns ``(lam_plus, lam_minus, cos_t, sin_t)``: the larger eigenvalue has eigenvector
+    ``(cos_t, sin_t)`` and the smaller one ``(-sin_t, cos_t)``. SymPy gets the rotation angle
+    t = atan2(2b, a − c)/2. NumPy gets the same vector up to sign without trigonometry: with
+    g = (a − c)/2, r = √(g² + b²) and s = r + |g|, it is (s, b) for a ≥ c and (b, s) for a < c,
+    normalized; the larger entry is s ≥ |b|, so there is no cancellation.
+    """
+    mean, half_gap = (a + c) / 2, (a - c) / 2
+    if xp is sp:
+        radius = sp.sqrt(half_gap**2 + b**2)
+        angle = sp.atan2(2 * b, a - c) / 2
+        return mean + radius, mean - radius, sp.cos(angle), sp.sin(angle)
+    # Work in units of max(|g|, |b|), so squares neither overflow nor underflow.
+    abs_gap = np.abs(half_gap)
+    scale = np.maximum(abs_gap, np.abs(b))
+    isotropic = scale == 0  # a multiple of the identity: any basis, take the axes
+    scale = np.where(isotropic, 1.0, scale)
+    gap_s, b_s = abs_gap / scale, b / scale
+    radius_s = np.sqrt(gap_s * gap_s + b_s * b_s)
+    big_s = np.where(isotropic, 1.0, radius_s + gap_s)
+    norm_s = np.sqrt(big_s * big_s + b_s * b_s)
+    big, small = big_s / norm_s, b_s / norm_s
+    radius = scale * radius_s
+    first_axis = half_gap >= 0
+    return (mean + radius, mean - radius, np.where(first_axis, big, small),
+            np.where(first_axis, small, big))
+
+
+def eig2x2_complex(a, b, c):
+    """Eigenpairs of complex symmetric [[a, b], [b, c]] (NumPy arrays).
+
+    The rotation angle of the real case has no quadrant-safe complex analogue, so each
+    eigenvector is the larger of the two candidate columns of adj(H − λI), normalized so
+    that uᵀu = 1 (the bilinear normalization that makes U⁻¹ = Uᵀ for complex symmetric H;
+    theory.md §3). A multiple of the identity falls back to the coordinate axes.
+    """
+    mean, half_gap = (a + c) / 2, (a - c) / 2
+    radius = np.sqrt(half_gap**2 + b**2)
+    pairs = []
+    for lam, axis in ((mean + radius, 0), (mean - radius, 1)):
+        first = np.stack([lam - c, b], axis=-1)
+        second = np.stack([b, lam - a], axis=-1)
+        pick = np.abs(first).sum(-1) >= np.abs(second).sum(-1)
+        vec = np.where(pick[..., None], first, second)
+        norm = np.sqrt(np.sum(vec * vec, axis=-1))
+        degenerate = np.abs(norm) <= 1e-150
+        vec = np.where(degenerate[..., None], np.eye(2)[axis], vec / np.where(degenerate, 1, norm)[..., None])
+        pairs.append((lam, vec))
+    return pairs
+
+
+@dataclass(frozen=True)
+class SymbolicEigensystem:
+    """Closed-form eigenpairs of a Hessian; ``pairs`` is a list of (eigenvalue, eigenvector).
+
+    Within a 2x2 block the pairs come larger first. Across blocks no order is implied: which
+    eigenvalue is λ1 depends on the point, so numeric code sorts at each point.
+    """
+
+    pairs: list
+
+    @property
+    def eigenvalues(self):
+        return [lam for lam, _ in self.pairs]
+
+
+def symbolic_eigensystem(hess: sp.Matrix):
+    """The closed-form eigensystem of ``hess``, or ``None`` when a block is larger than 2x2."""
+    d = hess.shape[0]
+    blocks = hessian_blocks(hess)
+    if not has_closed_form(blocks):
+        return None
+    pairs = []
+    for block in blocks:
+        if len(block) == 1:
+            (i,) = block
+            pairs.append((hess[i, i], sp.Matrix([int(k == i) for k in range(d)])))
+            continue
+        i, j = block
+        lam_plus, lam_minus, cos_t, sin_t = eig2x2(hess[i, i], hess[i, j], hess[j, j], sp)
+        for lam, (ci, cj) in ((lam_plus, (cos_t, sin_t)), (lam_minus, (-sin_t, cos_t))):
+            vec = sp.zeros(d, 1)
+            vec[i], vec[j] = ci, cj
+            pairs.append((lam, vec))
+    return SymbolicEigensystem(pairs)
+
+
+def blockwise_eigh(hess: np.ndarray, blocks) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenpairs of a batch of Hessians (..., d, d) with the given 1x1/2x2 block structure.
+
+    Returns eigenvalues (..., d) in descending order and eigenvectors (..., d, d) whose
+    column k belongs to eigenvalue k, as :func:`numpy.linalg.eigh` would after reversal.
+    Complex symmetric Hessians (complex θ) are supported with uᵀu = 1 normalization.
+    """
+    d = hess.shape[-1]
+    if blocks == [(0, 1)] and not np.iscomplexobj(hess):  # d = 2: already lam_plus >= lam_minus
+        lam_plus, lam_minus, cos_t, sin_t = eig2x2(hess[..., 0, 0], hess[..., 0, 1], hess[..., 1, 1], np)
+        vectors = np.stack([cos_t, sin_t, -sin_t, cos_t], axis=-1).reshape(hess.shape)
+        return np.stack([lam_plus, lam_minus], axis=-1), np.swapaxes(vectors, -1, -2)
+    values = np.empty(hess.shape[:-1], dtype=hess.dtype)
+    vectors = np.zeros(hess.shape, dtype=hess.dtype)
+    col = 0
+    for block in blocks:
+        if len(block) == 1:
+            (i,) = block
+            values[..., col] = hess[..., i, i]
+            vectors[..., i, col] = 1.0
+            col += 1
+            continue
+        i, j = block
+        entries = hess[..., i, i], hess[..., i, j], hess[..., j, j]
+        if np.iscomplexobj(hess):
+            for k, (lam, vec) in enumerate(eig2x2_complex(*entries)):
+                values[..., col + k] = lam
+                vectors[..., i, col + k], vectors[..., j, col + k] = vec[..., 0], vec[..., 1]
+        else:
+            lam_plus, lam_minus, cos_t, sin_t = eig2x2(*entries, np)
+            values[..., col], values[..., col + 1] = lam_plus, lam_minus
+            vectors[..., i, col], vectors[..., j, col] = cos_t, sin_t
+            vectors[..., i, col + 1], vectors[..., j, col + 1] = -sin_t, cos_t
+        col += 2
+    # Complex eigenvalues (complex θ) are ordered by their real parts.
+    order = np.argsort(-values.real, axis=-1, kind="stable")
+    values = np.take_along_axis(values, order, axis=-1)
+    vectors = np.take_along_axis(vectors, order[..., None, :], axis=-1)
+    return values, vectors
+
+
+def dense_eigh(hess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`numpy.linalg.eigh` reordered to descending eigenvalues (λ1 first)."""
+    values, vectors = np.linalg.eigh(hess)
+    return values[..., ::-1], vectors[..., ::-1]

@@ -1,0 +1,274 @@
+"""The :class:`Model`: a loss defined symbolically, with everything derived from it.
+
+A model holds SymPy parameter symbols θ and a scalar loss L(θ). A model with data holds a
+per-sample loss ℓ(θ; s) over sample symbols s and a dataset; its loss is the mean of ℓ over
+the samples (theory.md §0: squared losses carry the ½). Derived objects (gradient, Hessian,
+third-derivative contractions, the closed-form eigensystem, the compiled numerics) are
+computed on first use and cached, as in scikit-learn: the constructor only validates and
+stores.
+"""
+
+from functools import cached_property
+
+import numpy as np
+import sympy as sp
+
+from .compile import NumericModel
+from .eigensystem import hessian_blocks, symbolic_eigensystem
+from .errors import ModelSpecError, UnsupportedError
+from .parse import parse_expression
+
+
+def _symbol_list(symbols, what):
+    if isinstance(symbols, str):
+        symbols = sp.symbols(symbols, real=True, seq=True)
+    symbols = tuple(symbols)
+    for s in symbols:
+        if not isinstance(s, sp.Symbol):
+            raise ModelSpecError(f"{what} must be SymPy symbols, got {s!r} of type {type(s).__name__}")
+    if len(set(symbols)) != len(symbols):
+        raise ModelSpecError(f"{what} contain a repeated symbol: {', '.join(map(str, symbols))}")
+    return symbols
+
+
+def directional_derivative(expr, params, direction):
+    """Σ_k direction_k ∂expr/∂θ_k: the derivative of ``expr`` along ``direction``."""
+    return sum((v * sp.diff(expr, p) for p, v in zip(params, direction)), sp.Integer(0))
+
+
+def gradient(expr, params) -> sp.Matrix:
+    """Column vector of partial derivatives of ``expr``."""
+    return sp.Matrix([sp.diff(expr, p) for p in params])
+
+
+class Model:
+    """A loss L(θ) with its derivations.
+
+    Parameters
+    ----------
+    loss : sympy expression
+        The loss, or for a model with data the per-sample loss ℓ(θ; s).
+    params : sequence of sympy.Symbol, or a space-separated string
+        The parameters θ, in the order used by every numeric array (last axis).
+    name, formula, source, description :
+        Metadata shown by ``toymodels show`` and in reports.
+    parameters : dict
+        The values of the construction parameters (e.g. ``{"y": 1}``), for labels.
+    sample_symbols, data :
+        Per-sample symbols s and a dataset of shape (n, len(s)); loss = mean over samples.
+    min_loss :
+        The known minimum value of L, or None when unknown or unbounded below.
+    manifold :
+        Constraints g(θ) whose common zero set is the manifold Γ of minima, or None.
+    lambda1_on_manifold :
+        An expression in θ equal to the top Hessian eigenvalue at points of Γ, or None.
+    """
+
+    def __init__(self, loss, params, *, name="custom", formula=None, source=None, description="",
+                 parameters=None, sample_symbols=(), data=None, min_loss=None, manifold=None,
+                 lambda1_on_manifold=None):
+        self.params = _symbol_list(params, "params")
+        if not self.params:
+            raise ModelSpecError("a model needs at least one parameter symbol")
+        self.sample_symbols = _symbol_list(sample_symbols, "sample_symbols")
+        self.sample_loss = self._validated_loss(loss)
+        self.data = self._validated_data(data)
+        self.name = name
+        self.formula = formula if formula is not None else sp.sstr(self.sample_loss)
+        self.source = source
+        self.description = description
+        self.parameters = dict(parameters or {})
+        self.min_loss = None if min_loss is None else sp.nsimplify(min_loss)
+        self.manifold = None if manifold is None else [self._param_expr(g, "manifold constraint")
+                                                       for g in manifold]
+        self.lambda1_on_manifold = (None if lambda1_on_manifold is None
+                                    else self._param_expr(lambda1_on_manifold, "lambda1_on_manifold"))
+
+    # -- validation -------------------------------------------------------------------
+    def _validated_loss(self, loss):
+        if isinstance(loss, sp.MatrixBase) or isinstance(loss, (list, tuple, np.ndarray)):
+            raise ModelSpecError(f"the loss must be a scalar expression, got a {type(loss).__name__}; "
+                                 "sum or average the entries first")
+        try:
+            loss = sp.sympify(loss, strict=True)
+        except sp.SympifyError as exc:
+            raise ModelSpecError(f"the loss {loss!r} is not a SymPy expression ({exc}); "
+                                 "use Model.from_string for text") from None
+        if not isinstance(loss, sp.Expr) or isinstance(loss, sp.MatrixBase):
+            raise ModelSpecError(f"the loss must be a scalar expression, got {type(loss).__name__}")
+        unknown = loss.free_symbols - set(self.params) - set(self.sample_symbols)
+        if unknown:
+            names = ", ".join(sorted(map(str, unknown)))
+            raise ModelSpecError(f"the loss has free symbols {names} that are neither parameters nor "
+                                 "sample symbols; add them to params, declare them as "
+                                 "sample_symbols with data, or substitute numbers for them")
+        return loss
+
+    def _validated_data(self, data):
+        if not self.sample_symbols:
+            if data is not None:
+                raise ModelSpecError("data was given but no sample_symbols name its columns")
+            return None
+        if data is None:
+            raise ModelSpecError(f"sample symbols {', '.join(map(str, self.sample_symbols))} need a "
+                                 "dataset: pass data of shape (n_samples, n_sample_symbols)")
+        data = np.asarray(data, dtype=float)
+        k = len(self.sample_symbols)
+        if data.ndim == 1 and k == 1:
+            data = data[:, None]
+        if data.ndim != 2 or data.shape[1] != k or data.shape[0] == 0:
+            raise ModelSpecError(f"data must have shape (n_samples, {k}) to match the sample symbols "
+                                 f"{', '.join(map(str, self.sample_symbols))}; got {data.shape}")
+        if not np.all(np.isfinite(data)):
+            raise ModelSpecError("data contains NaN or infinite values")
+        data.setflags(write=False)
+        return data
+
+    def _param_expr(self, expr, what):
+        expr = sp.sympify(expr)
+        unknown = expr.free_symbols - set(self.params)
+        if unknown:
+            raise ModelSpecError(f"{what} {expr} uses {', '.join(sorted(map(str, unknown)))}, "
+                                 "which are not parameters of the model")
+        return expr
+
+    # -- constructors -----------------------------------------------------------------
+    @classmethod
+    def from_expr(cls, expr, params, **metadata):
+        """A model from a SymPy expression; keywords as in :class:`Model`."""
+        return cls(expr, params, **metadata)
+
+    @classmethod
+    def from_string(cls, text, params, *, sample_symbols="", **metadata):
+        """A model from a loss string, parsed safely (no Python is evaluated).
+
+        ``params`` and ``sample_symbols`` are space-separated names, e.g.
+        ``Model.from_string("(a*b - 1)**2/2", params="a b")``.
+        """
+        if not isinstance(params, str) or not params.split():
+            raise ModelSpecError("params must be a space-separated string of names, e.g. 'a b'")
+        names = params.split() + sample_symbols.split()
+        for n in names:
+            if not n.isidentifier() or "__" in n:
+                raise ModelSpecError(f"{n!r} is not a valid symbol name")
+        symbols = {n: sp.Symbol(n, real=True) for n in names}
+        expr = parse_expression(text, symbols)
+        metadata.setdefault("formula", text)
+        return cls(expr, [symbols[n] for n in params.split()],
+                   sample_symbols=[symbols[n] for n in sample_symbols.split()], **metadata)
+
+    # -- sizes --------------------------------------------------------------------------
+    @property
+    def dim(self) -> int:
+        return len(self.params)
+
+    @property
+    def has_data(self) -> bool:
+        return self.data is not None
+
+    @property
+    def n_samples(self):
+        return None if self.data is None else self.data.shape[0]
+
+    # -- the loss and its derivatives -------------------------------------------------------
+    @cached_property
+    def loss(self) -> sp.Expr:
+        """L(θ); for a model with data, the mean of the per-sample loss over the dataset."""
+        if not self.has_data:
+            return self.sample_loss
+        rows = [self.sample_loss.xreplace(dict(zip(self.sample_symbols, map(sp.Float, row))))
+                for row in self.data]
+        return sp.Add(*rows) / len(rows)
+
+    @cached_property
+    def grad(self) -> sp.Matrix:
+        """∇L(θ) as a column vector."""
+        return gradient(self.loss, self.params)
+
+    @cached_property
+    def hess(self) -> sp.Matrix:
+        """∇²L(θ)."""
+        return sp.hessian(self.loss, self.params)
+
+    @cached_property
+    def sample_grad(self) -> sp.Matrix:
+        """∇_θ ℓ(θ; s), the per-sample gradient (equals ``grad`` for a model without data)."""
+        return gradient(self.sample_loss, self.params)
+
+    @cached_property
+    def sample_hess(self) -> sp.Matrix:
+        """∇²_θ ℓ(θ; s), the per-sample Hessian."""
+        return sp.hessian(self.sample_loss, self.params)
+
+    def direction_symbols(self, letter):
+        """Real symbols ``letter_0 … letter_{d-1}`` standing for a direction vector."""
+        return sp.symbols(f"{letter}_0:{self.dim}", real=True)
+
+    @cached_property
+    def sample_hvp(self) -> sp.Matrix:
+        """H v per sample, as ∇(∇ℓ·v) in the direction symbols ``v_i``."""
+        v = self.direction_symbols("v")
+        return gradient(directional_derivative(self.sample_loss, self.params, v), self.params)
+
+    @cached_property
+    def sample_d3(self) -> sp.Matrix:
+        """∇³ℓ[u, v]_i = Σ_jk ∂_i∂_j∂_k ℓ u_j v_k per sample, in the symbols ``u_i``, ``v_i``.
+
+        Built as ∇_θ(uᵀ H v) with u, v held fixed (theory.md §2), which takes 3d
+        derivatives instead of the d³ entries of the full tensor.
+        """
+        u, v = self.direction_symbols("u"), self.direction_symbols("v")
+        uhv = directional_derivative(directional_derivative(self.sample_loss, self.params, v),
+                                     self.params, u)
+        return gradient(uhv, self.params)
+
+    def d3(self, u, v) -> sp.Matrix:
+        """∇³L[u, v] for given direction vectors (numbers or expressions), full loss."""
+        u, v = list(u), list(v)
+        if len(u) != self.dim or len(v) != self.dim:
+            raise ModelSpecError(f"d3 needs two vectors of length {self.dim}")
+        uhv = directional_derivative(directional_derivative(self.loss, self.params, v), self.params, u)
+        return gradient(uhv, self.params)
+
+    @cached_property
+    def normalized_grad(self) -> sp.Matrix:
+        """∇L/‖∇L‖, the field followed by normalized GD (Arora, Li, Panigrahi 2022)."""
+        return self.grad / sp.sqrt(sum(g**2 for g in self.grad))
+
+    # -- eigensystem -------------------------------------------------------------------------
+    @cached_property
+    def hessian_blocks(self) -> list[tuple[int, ...]]:
+        """Groups of parameters between which the Hessian is identically zero."""
+        return hessian_blocks(self.sample_hess)
+
+    def eigensystem(self):
+        """Closed-form eigenpairs of ∇²L (d = 2, diagonal, 1x1/2x2 blocks), else None."""
+        return symbolic_eigensystem(self.hess)
+
+    # -- derived models -----------------------------------------------------------------------
+    def sqrt_loss(self) -> "Model":
+        """The model √(L − min L) on which Arora, Li, Panigrahi (ICML 2022, §5) run GD."""
+        if self.min_loss is None:
+            raise UnsupportedError(
+                f"sqrt_loss() needs the minimum value of the loss of {self.name!r}, which is not "
+                "known; construct the model with min_loss=<value> (for example "
+                "Model.from_expr(expr, params, min_loss=0)) if you know it")
+        return Model(sp.sqrt(self.loss - self.min_loss), self.params,
+                     name=f"sqrt({self.name})", formula=f"sqrt(L - {self.min_loss}), L = {self.formula}",
+                     source=self.source, parameters=self.parameters, min_loss=0,
+                     manifold=self.manifold,
+                     description=f"Square root of the excess loss of {self.name}.")
+
+    # -- numerics --------------------------------------------------------------------------------
+    @cached_property
+    def numeric(self):
+        """Compiled, batched NumPy functions of this model (see :mod:`toymodels.compile`)."""
+        return NumericModel(self)
+
+    def label(self) -> str:
+        """Name with parameters, e.g. ``two_layer_scalar(y=1)``."""
+        args = ", ".join(f"{k}={v}" for k, v in self.parameters.items())
+        return f"{self.name}({args})"
+
+    def __repr__(self):
+        return f"<Model {self.label()}: {self.formula}, d={self.dim}>"

@@ -1,0 +1,219 @@
+"""Discrete optimizers: one update rule each, applied to a whole batch of states at once.
+
+An optimizer stores its hyper-parameters (validated on construction) and implements
+``step(numeric, x, state, rng) -> Step``. ``x`` has shape (..., d). The returned
+:class:`Step` carries the new states, the learning rate actually used (the scalar that
+multiplies the gradient in this step) and a mask of states where the update is undefined
+because a stationary point was reached exactly (zero gradient for normalized GD, L = min L
+for GD on √(L − min L)); :func:`toymodels.simulate` records those as converged.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InvalidInputError, UnsupportedError
+
+
+def _positive(value, what):
+    """A float > 0, or for learning rates an array of them (one per start, for lr sweeps)."""
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{what} must be a number, got {value!r}") from None
+    if array.size == 0 or not np.all(np.isfinite(array)) or np.any(array <= 0):
+        raise InvalidInputError(f"{what} must be finite and > 0, got {value!r}")
+    return float(array) if array.ndim == 0 else array
+
+
+def _per_state(lr):
+    """lr ready to multiply a (..., d) array: a float, or an array with a trailing axis."""
+    return lr if np.ndim(lr) == 0 else np.asarray(lr)[..., None]
+
+
+@dataclass
+class Step:
+    x: np.ndarray
+    lr: np.ndarray
+    stationary: np.ndarray | None = None
+    state: object = None
+
+
+class Optimizer:
+    """Base class: ``init_state`` for optimizers with memory, ``step`` for the update.
+
+    Learning rates may be arrays that broadcast against the batch shape of the starts, so a
+    sweep over learning rates runs as one batch.
+    """
+
+    name = "optimizer"
+
+    def init_state(self, numeric, x):
+        return None
+
+    def check(self, model):
+        """Raise if this optimizer cannot run on ``model``."""
+
+    def describe(self) -> dict:
+        params = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()}
+        return {"optimizer": self.name, **params}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.describe().items() if k != "optimizer")
+        return f"{type(self).__name__}({args})"
+
+
+class GD(Optimizer):
+    """Gradient descent θ ← θ − η∇L(θ) (theory.md §0)."""
+
+    name = "gd"
+
+    def __init__(self, lr):
+        self.lr = _positive(lr, "lr")
+
+    def step(self, numeric, x, state, rng):
+        return Step(x - _per_state(self.lr) * numeric.grad(x), np.broadcast_to(self.lr, x.shape[:-1]))
+
+
+def _unit_or_stationary(vector, scale=None):
+    """vector/‖vector‖ (or vector/scale), with a mask where the norm (scale) is zero."""
+    norm = np.linalg.norm(vector, axis=-1) if scale is None else scale
+    stationary = norm == 0
+    safe = np.where(stationary, 1.0, norm)
+    return vector / safe[..., None], 1.0 / safe, stationary
+
+
+class NormalizedGD(Optimizer):
+    """Normalized GD θ ← θ − η∇L/‖∇L‖ (Arora, Li, Panigrahi, ICML 2022, §4).
+
+    The learning rate actually used (the factor on ∇L) is η/‖∇L‖.
+    """
+
+    name = "ngd"
+
+    def __init__(self, lr):
+        self.lr = _positive(lr, "lr")
+
+    def step(self, numeric, x, state, rng):
+        direction, inverse_norm, stationary = _unit_or_stationary(numeric.grad(x))
+        move = np.where(stationary[..., None], 0.0, _per_state(self.lr) * direction)
+        return Step(x - move, np.where(stationary, 0.0, self.lr * inverse_norm), stationary)
+
+
+class SqrtLossGD(Optimizer):
+    """GD on √(L − min L): θ ← θ − η∇L/(2√(L − min L)) (Arora, Li, Panigrahi, ICML 2022, §5).
+
+    Needs the model's known minimum value. The learning rate used on ∇L is η/(2√(L − L*)).
+    """
+
+    name = "sqrt_gd"
+
+    def __init__(self, lr):
+        self.lr = _positive(lr, "lr")
+
+    def check(self, model):
+        if model.min_loss is None:
+            raise UnsupportedError(
+                f"GD on sqrt(L - min L) needs the minimum value of the loss of {model.label()}, "
+                "which is not known; construct the model with min_loss=<value>")
+
+    def step(self, numeric, x, state, rng):
+        excess = np.maximum(numeric.loss(x) - float(numeric.model.min_loss), 0.0)
+        scaled, inverse, stationary = _unit_or_stationary(numeric.grad(x), 2 * np.sqrt(excess))
+        move = np.where(stationary[..., None], 0.0, _per_state(self.lr) * scaled)
+        return Step(x - move, np.where(stationary, 0.0, self.lr * inverse), stationary)
+
+
+class SGD(Optimizer):
+    """Mini-batch SGD θ ← θ − η∇L_B(θ), with a fresh batch B for every state at every step.
+
+    Without replacement (default) B is a uniformly random subset of ``batch_size`` distinct
+    samples (theory.md §6); with replacement its indices are drawn independently. The batches
+    come from a :class:`numpy.random.Generator` seeded by :func:`toymodels.simulate`.
+    """
+
+    name = "sgd"
+
+    def __init__(self, lr, batch_size, replace=False):
+        self.lr = _positive(lr, "lr")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+            raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.batch_size = int(batch_size)
+        self.replace = bool(replace)
+
+    def check(self, model):
+        if not model.has_data:
+            raise UnsupportedError(f"SGD needs a model with data; {model.label()} has none")
+        if self.batch_size > model.n_samples:
+            raise InvalidInputError(f"batch_size {self.batch_size} is larger than the dataset of "
+                                    f"{model.label()} ({model.n_samples} samples)")
+
+    def draw_batches(self, n_samples, shape, rng):
+        """Sample indices of shape (*shape, batch_size)."""
+        if self.replace:
+            return rng.integers(0, n_samples, size=(*shape, self.batch_size))
+        return np.argsort(rng.random((*shape, n_samples)), axis=-1)[..., : self.batch_size]
+
+    def step(self, numeric, x, state, rng):
+        batch = self.draw_batches(numeric.model.n_samples, x.shape[:-1], rng)
+        return Step(x - _per_state(self.lr) * numeric.grad(x, batch), np.broadcast_to(self.lr, x.shape[:-1]))
+
+
+class DAL(Optimizer):
+    """Drift-adjusted learning rate (Rosca et al., TMLR 2023; theory.md §3).
+
+    η_t = min(2 / v(θ)^p, lr_max) with v(θ) = ‖H∇L‖/‖∇L‖; p = 0 is GD with lr 2 capped at
+    lr_max, p = 1 steps at the edge of stability along the gradient direction.
+    """
+
+    name = "dal"
+
+    def __init__(self, p=1.0, lr_max=5.0):
+        try:
+            self.p = float(p)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"p must be a number, got {p!r}") from None
+        if not np.isfinite(self.p) or self.p < 0:
+            raise InvalidInputError(f"p must be a finite number >= 0, got {p!r}")
+        self.lr_max = _positive(lr_max, "lr_max")
+
+    def lr_at(self, numeric, x, grad=None):
+        """η_t at states x and the mask of states with zero gradient (where v is undefined)."""
+        grad = numeric.grad(x) if grad is None else grad
+        grad_norm = np.linalg.norm(grad, axis=-1)
+        stationary = grad_norm == 0
+        v = np.linalg.norm(numeric.hvp(x, grad), axis=-1) / np.where(stationary, 1.0, grad_norm)
+        with np.errstate(divide="ignore"):
+            lr = np.minimum(2.0 / v**self.p, self.lr_max)
+        return np.where(stationary, 0.0, lr), stationary
+
+    def step(self, numeric, x, state, rng):
+        grad = numeric.grad(x)
+        lr, stationary = self.lr_at(numeric, x, grad)
+        return Step(x - lr[..., None] * grad, lr, stationary)
+
+
+class Momentum(Optimizer):
+    """Heavy-ball momentum (Polyak 1964): m ← βm − η∇L(θ), θ ← θ + m, with m₀ = 0."""
+
+    name = "momentum"
+
+    def __init__(self, lr, beta=0.9):
+        self.lr = _positive(lr, "lr")
+        try:
+            self.beta = float(beta)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"beta must be a number, got {beta!r}") from None
+        if not 0 <= self.beta < 1:
+            raise InvalidInputError(f"beta must lie in [0, 1), got {beta!r}")
+
+    def init_state(self, numeric, x):
+        return np.zeros_like(x)
+
+    def step(self, numeric, x, state, rng):
+        velocity = self.beta * state - _per_state(self.lr) * numeric.grad(x)
+        return Step(x + velocity, np.broadcast_to(self.lr, x.shape[:-1]), state=velocity)
+
+
+#: Optimizers by the short names used on the command line.
+BY_NAME = {cls.name: cls for cls in (GD, NormalizedGD, SqrtLossGD, SGD, DAL, Momentum)}

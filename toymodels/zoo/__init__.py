@@ -1,0 +1,50 @@
+"""The catalog of toy models, looked up by short name: ``zoo.get("two_layer_scalar", y=1)``.
+
+Each entry is a builder function registered with :func:`register`; its keyword arguments
+are the model's parameters, and the facts it states (minimum, manifold, λ1 on the manifold)
+live next to the formula and are checked by the ``zoo.conformance`` claim.
+"""
+
+import inspect
+
+from ..errors import UnknownNameError
+
+_BUILDERS = {}
+
+
+def register(builder):
+    """Add ``builder`` (a function returning a Model) to the zoo under its function name."""
+    _BUILDERS[builder.__name__] = builder
+    return builder
+
+
+def names() -> list[str]:
+    """Sorted names of every zoo entry."""
+    return sorted(_BUILDERS)
+
+
+def parameters(name) -> dict:
+    """The parameters of entry ``name`` with their default values."""
+    return {p.name: p.default for p in inspect.signature(_builder(name)).parameters.values()}
+
+
+def _builder(name):
+    if name not in _BUILDERS:
+        raise UnknownNameError(f"unknown zoo model {name!r}; valid names: {', '.join(names())}")
+    return _BUILDERS[name]
+
+
+def get(name, **params):
+    """Build zoo entry ``name`` with the given parameters (others take their defaults)."""
+    builder = _builder(name)
+    valid = parameters(name)
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        listed = ", ".join(f"{k}={v!r}" for k, v in valid.items()) or "none"
+        raise UnknownNameError(f"zoo model {name!r} has no parameter {', '.join(unknown)}; "
+                               f"valid parameters (with defaults): {listed}")
+    return builder(**params)
+
+
+# Importing the entry modules registers them.
+from . import data_models, eos_minimal, quadratic, scalar_nets, valleys  # noqa: E402,F401
