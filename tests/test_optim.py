@@ -88,7 +88,9 @@ def test_divergence_is_a_recorded_status_without_nan():
     assert np.all(np.isfinite(run.x)) and all(np.all(np.isfinite(v)) for v in run.metrics.values())
     assert np.all(np.linalg.norm(run.x[:, 0], axis=-1) <= 1e6)
     assert run.valid[:, 0].sum() == run.stop_step[0] + 1
-    np.testing.assert_array_equal(run.lr[run.stop_step[0]:, 0], 0.0)
+    np.testing.assert_array_equal(run.lr[run.stop_step[0] + 1:, 0], 0.0)
+    assert np.linalg.norm(run.x[run.stop_step[0], 0]) <= 1e6 < np.linalg.norm(
+        run.x[run.stop_step[0], 0] - 1.2 * m.numeric.grad(run.x[run.stop_step[0], 0]))
 
 
 def test_log_cosh_does_not_overflow():

@@ -62,12 +62,16 @@ class Model:
         Constraints g(θ) whose common zero set is the manifold Γ of minima, or None.
     lambda1_on_manifold :
         An expression in θ equal to the top Hessian eigenvalue at points of Γ, or None.
+    constants :
+        Symbols left symbolic, for derivations with generic coefficients; such a model has
+        derivations but no numerics.
     """
 
     def __init__(self, loss, params, *, name="custom", formula=None, source=None, description="",
                  parameters=None, sample_symbols=(), data=None, min_loss=None, manifold=None,
-                 lambda1_on_manifold=None):
+                 lambda1_on_manifold=None, constants=()):
         self.params = _symbol_list(params, "params")
+        self.constants = _symbol_list(constants, "constants")
         if not self.params:
             raise ModelSpecError("a model needs at least one parameter symbol")
         self.sample_symbols = _symbol_list(sample_symbols, "sample_symbols")
@@ -96,7 +100,7 @@ class Model:
                                  "use Model.from_string for text") from None
         if not isinstance(loss, sp.Expr) or isinstance(loss, sp.MatrixBase):
             raise ModelSpecError(f"the loss must be a scalar expression, got {type(loss).__name__}")
-        unknown = loss.free_symbols - set(self.params) - set(self.sample_symbols)
+        unknown = loss.free_symbols - set(self.params) - set(self.sample_symbols) - set(self.constants)
         if unknown:
             names = ", ".join(sorted(map(str, unknown)))
             raise ModelSpecError(f"the loss has free symbols {names} that are neither parameters nor "
@@ -222,13 +226,20 @@ class Model:
                                      self.params, u)
         return gradient(uhv, self.params)
 
+    @cached_property
+    def _d3_symbolic(self) -> sp.Matrix:
+        u, v = self.direction_symbols("u"), self.direction_symbols("v")
+        uhv = directional_derivative(directional_derivative(self.loss, self.params, v), self.params, u)
+        return gradient(uhv, self.params)
+
     def d3(self, u, v) -> sp.Matrix:
-        """∇³L[u, v] for given direction vectors (numbers or expressions), full loss."""
+        """∇³L[u, v] of the full loss; u and v may depend on θ (e.g. u = v = ∇L), since they
+        are substituted after differentiating."""
         u, v = list(u), list(v)
         if len(u) != self.dim or len(v) != self.dim:
             raise ModelSpecError(f"d3 needs two vectors of length {self.dim}")
-        uhv = directional_derivative(directional_derivative(self.loss, self.params, v), self.params, u)
-        return gradient(uhv, self.params)
+        subs = dict(zip(self.direction_symbols("u"), u)) | dict(zip(self.direction_symbols("v"), v))
+        return self._d3_symbolic.xreplace(subs)
 
     @cached_property
     def normalized_grad(self) -> sp.Matrix:
@@ -263,6 +274,10 @@ class Model:
     @cached_property
     def numeric(self):
         """Compiled, batched NumPy functions of this model (see :mod:`toymodels.compile`)."""
+        if self.constants:
+            raise UnsupportedError(f"{self.label()} has symbolic constants "
+                                   f"{', '.join(map(str, self.constants))}; substitute numbers for "
+                                   "them (loss.subs(...)) to get numerics")
         return NumericModel(self)
 
     def label(self) -> str:

@@ -100,7 +100,7 @@ def simulate(model, optimizer, x0, steps, record=("loss",), *, save_every=1, see
         x = np.where(moving[..., None], step.x, x)
         if step.state is not None:
             state = np.where(moving[..., None], step.state, state)
-        stop(bad, DIVERGED, k + 1)
+        stop(bad, DIVERGED, k)  # the state after step k is the last valid one
         if step.stationary is not None:
             stop(step.stationary, CONVERGED, k)
         if tol is not None:

@@ -26,7 +26,8 @@ class Trajectory:
     lr : (n_lr, *batch) the learning rate actually used (the factor on the gradient) in the
         steps that start at ``lr_steps``; 0 for a start that has stopped.
     status : (*batch) "running" (all steps taken), "converged" or "diverged".
-    stop_step : (*batch) step at which the start stopped (``n_steps`` if it never did).
+    stop_step : (*batch) the step of the last valid state of a start that stopped (``n_steps``
+        if it never did); a diverged start left the bounds in the step after it.
     meta : model label, optimizer and its hyper-parameters, seed, conventions.
     """
 

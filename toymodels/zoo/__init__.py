@@ -5,7 +5,9 @@ are the model's parameters, and the facts it states (minimum, manifold, λ1 on t
 live next to the formula and are checked by the ``zoo.conformance`` claim.
 """
 
+import importlib
 import inspect
+import pkgutil
 
 from ..errors import UnknownNameError
 
@@ -46,5 +48,6 @@ def get(name, **params):
     return builder(**params)
 
 
-# Importing the entry modules registers them.
-from . import data_models, eos_minimal, quadratic, scalar_nets, valleys  # noqa: E402,F401
+# Importing the entry modules registers them: a new family of models is a new module here.
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")

@@ -1,0 +1,143 @@
+"""The principal flow (PF) of Rosca, Wu, Qin, Dherin (TMLR 2023), theory.md §3.
+
+    dθ/dt = φ(ηH)∇L = Σ_i φ(ηλ_i)(∇L·u_i)u_i,   φ(x) = log(1 − x)/x,
+
+the sum of every backward-error term made of H and ∇L only. For ηλ > 1 the log is complex,
+log(1 − x) = log(x − 1) + iπ, so the PF lives in ℂ^d: that is how it represents GD's
+period-2 oscillation. On quadratics it is exact: at t = kη it equals the k-th GD iterate.
+"""
+
+import numpy as np
+
+from ..eigensystem import blockwise_eigh, eig2x2_complex
+from ..errors import InvalidInputError, SingularError
+from ..optim import _positive
+from .field import VectorField
+
+#: |1 − ηλ| below this counts as the log singularity ηλ = 1.
+SINGULAR_TOL = 1e-12
+#: Below this |x| the complex φ uses its series (NumPy's complex log1p loses digits there).
+_SERIES_RADIUS = 1e-2
+_SERIES_TERMS = 14
+
+
+def phi(x):
+    """φ(x) = log(1 − x)/x on arrays, complex-valued, with φ(0) = −1 exactly and φ(1) = −∞.
+
+    Real x > 1 gives log(x − 1) + iπ (the branch of theory.md §3, as from (1 − x) + 0j);
+    complex x with Re x > 1 continues that branch, so the field stays continuous along a
+    complex trajectory.
+    Real x uses log1p for accuracy near 0; complex x uses the series −Σ x^p/(p + 1) near 0.
+    """
+    x = np.asarray(x)
+    singular, zero = x == 1, x == 0
+    regular = np.where(singular | zero, 0.5, x)  # placeholders, overwritten below
+    if not np.iscomplexobj(x):
+        regular = regular.astype(float)
+        # log1p is accurate near 0; for x ≥ 1/2, 1 − x is exact (Sterbenz), so log is too.
+        log_abs = np.where(regular < 0.5, np.log1p(-np.minimum(regular, 0.5)), np.log(np.abs(1 - regular)))
+        log = log_abs + 1j * np.pi * (regular > 1)
+    else:
+        # Branch cut moved away from the path: for Re x > 1 take log(x − 1) + iπ, which is
+        # continuous across Re(1 − x) < 0, where NumPy's principal log would jump by 2πi as
+        # soon as a complex trajectory gives Im x the other sign. The cut now lies on
+        # Re x = 1 only, at the singularity itself.
+        log = np.where(regular.real > 1, np.log(regular - 1) + 1j * np.pi, np.log(1 - regular))
+    value = np.where(zero, -1.0 + 0j, np.where(singular, -np.inf + 0j, log / regular))
+    small = np.abs(x) < _SERIES_RADIUS
+    if np.iscomplexobj(x) and np.any(small):
+        series = -sum(x**p / (p + 1) for p in range(_SERIES_TERMS))
+        value = np.where(small, series, value)
+    return value
+
+
+def _check_singular(lr, eigenvalues, allow_singular):
+    gap = np.abs(1 - lr * eigenvalues)
+    hit = gap < SINGULAR_TOL
+    if np.any(hit):
+        if not allow_singular:
+            lam = np.asarray(eigenvalues)[hit].ravel()[0]
+            raise SingularError(
+                f"lr·λ = 1 (λ = {lam!r}, lr = {lr!r}): the principal flow has a log singularity "
+                "there, since GD removes that eigen-component in one step. Change lr slightly, or "
+                "pass allow_singular=True to cut the log at |1 − lr·λ| = "
+                f"{SINGULAR_TOL:g} (documented in toymodels.flows.principal)")
+        eigenvalues = np.where(hit, (1 - SINGULAR_TOL) / lr, eigenvalues)
+    return eigenvalues
+
+
+def _phi_times_gradient(numeric, theta, grad, lr, allow_singular):
+    """φ(ηH)g as a matrix function: U φ(ηΛ) U⁻¹ g, independent of the basis within eigenspaces."""
+    hess = numeric.hess(theta)
+    blocks = numeric.model.hessian_blocks
+    if not np.iscomplexobj(hess):
+        # Real symmetric: U orthogonal, and U φ(Λ) Uᵀ is backward stable whatever the gaps.
+        values, vectors = (blockwise_eigh(hess, blocks) if numeric.closed_form_eigensystem
+                           else np.linalg.eigh(hess))
+        coords = np.einsum("...ji,...j->...i", vectors, grad)
+    else:
+        if numeric.closed_form_eigensystem:
+            values, vectors = blockwise_eigh(hess, blocks)  # uᵀu = 1, so U⁻¹ = Uᵀ
+            coords = np.einsum("...ji,...j->...i", vectors, grad)
+        else:
+            # Complex symmetric H is not normal: project with a solve, not with Uᵀ (theory.md §3).
+            values, vectors = np.linalg.eig(hess)
+            coords = np.linalg.solve(vectors, grad[..., None])[..., 0]
+    values = _check_singular(lr, values, allow_singular)
+    return np.einsum("...ij,...j->...i", vectors, phi(lr * values) * coords)
+
+
+def principal(model, lr, *, nonprincipal=False, allow_singular=False) -> VectorField:
+    """The PF dθ/dt = φ(ηH)∇L of GD with learning rate ``lr`` (complex-valued).
+
+    ``nonprincipal=True`` adds the first non-principal BEA term −(η²/12)∇³L[∇L, ∇L], which
+    raises the local order from 3 to 4. At lr·λ = 1 the log is singular and a
+    :class:`~toymodels.errors.SingularError` is raised, unless ``allow_singular=True``, which
+    evaluates φ at |1 − lr·λ| = SINGULAR_TOL instead (a large finite rate that removes the
+    component, as GD does in one step).
+    """
+    lr = _positive(lr, "lr")
+    numeric = model.numeric
+
+    def field(theta):
+        theta = numeric._theta(theta)
+        grad = numeric.grad(theta)
+        value = _phi_times_gradient(numeric, theta, grad, lr, allow_singular)
+        if nonprincipal:
+            value = value - lr**2 / 12 * numeric.d3(theta, grad, grad)
+        return value
+
+    label = "PF + non-principal term" if nonprincipal else "principal flow"
+    return VectorField("pf_np" if nonprincipal else "pf", label, field, model, lr, complex=True,
+                       meta={"nonprincipal": nonprincipal, "allow_singular": allow_singular})
+
+
+def is_quadratic(model) -> bool:
+    """True when the Hessian is constant, so GD and the PF are linear."""
+    return not model.has_data and all(not e.free_symbols for e in model.hess)
+
+
+def exact_quadratic_solution(model, lr, x0, times):
+    """The closed-form PF of a quadratic model at ``times`` (theory.md §3).
+
+    θ(t) = θ0 + U diag(((1 − ηλ_i)^{t/η} − 1)/λ_i) Uᵀ∇L(θ0), which equals
+    θ* + exp((t/η) log(I − ηA))(θ0 − θ*) without needing θ* (λ_i = 0 gives −t). Returns an
+    array (len(times), ..., d), complex between grid points, real at t = kη.
+    """
+    if not is_quadratic(model):
+        raise InvalidInputError(f"{model.label()} is not quadratic (its Hessian depends on θ); the "
+                                "closed-form PF exists only for quadratics: integrate the field instead")
+    lr = _positive(lr, "lr")
+    numeric = model.numeric
+    x0 = numeric._theta(x0)
+    times = np.asarray(times, dtype=float)
+    hess = np.array(model.hess, dtype=float)
+    values, vectors = np.linalg.eigh(hess)
+    coords = numeric.grad(x0) @ vectors  # (..., d)
+    log_factor = np.log(np.abs(1 - lr * values) + (lr * values == 1)) + 1j * np.pi * (lr * values > 1)
+    exponent = (times[:, None] / lr) * log_factor  # (T, d)
+    growth = np.where(lr * values == 1, np.where(times[:, None] > 0, -1.0, 0.0), np.expm1(exponent))
+    safe = np.where(values == 0, 1.0, values)
+    psi = np.where(values == 0, -times[:, None] + 0j, growth / safe)  # ((1 − ηλ)^{t/η} − 1)/λ
+    shape = (len(times),) + (1,) * (x0.ndim - 1) + (len(values),)
+    return x0 + np.einsum("ij,t...j->t...i", vectors, psi.reshape(shape) * coords)

@@ -1,0 +1,66 @@
+"""The :class:`Solution`: what an integration of a flow produced.
+
+States are saved at the requested times ``t``; ``x[j]`` is the state at ``t[j]``, with the
+batch axes of the starts and the parameter axis last. As in Diffrax (Kidger), an expected
+failure is a per-start ``status``, not an exception. A start that stops (diverged, or its step
+size collapsed) keeps its last valid state in every later slot, so the arrays never hold NaN;
+``stop_time`` and ``valid`` say which slots are real.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .atomic import atomic_path
+
+FINISHED, DIVERGED, STEP_SIZE_COLLAPSE = "finished", "diverged", "step_size_collapse"
+
+
+@dataclass
+class Solution:
+    """Saved states and per-start status of one batched integration.
+
+    Attributes
+    ----------
+    t : (n_save,) save times; ``x`` : (n_save, *batch, d) states there (real or complex).
+    status : (*batch) "finished", "diverged" (state left ``max_norm`` or became non-finite) or
+        "step_size_collapse" (adaptive step below ``min_step``, or ``max_steps`` reached).
+    stop_time : (*batch) time of the last valid state of each start (t1 if it finished).
+    n_steps : (*batch) accepted steps taken by each start.
+    meta : method, tolerances, step size, time unit (theory.md §0) and the field's labels.
+    """
+
+    t: np.ndarray
+    x: np.ndarray
+    status: np.ndarray
+    stop_time: np.ndarray
+    n_steps: np.ndarray
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def valid(self) -> np.ndarray:
+        """(n_save, *batch) True where the saved state was reached before the start stopped."""
+        expand = (slice(None),) + (None,) * self.stop_time.ndim
+        return self.t[expand] <= self.stop_time[None]
+
+    @property
+    def final(self) -> np.ndarray:
+        """(*batch, d) the last valid state of every start."""
+        return self.x[-1]
+
+    def save(self, path):
+        """Write the solution to an ``.npz`` file atomically."""
+        arrays = {"t": self.t, "x": self.x, "status": self.status.astype(str),
+                  "stop_time": self.stop_time, "n_steps": self.n_steps,
+                  "meta_keys": np.array(list(self.meta), dtype=str),
+                  "meta_values": np.array([str(v) for v in self.meta.values()], dtype=str)}
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, **arrays)
+
+    @classmethod
+    def load(cls, path):
+        """Read a solution written by :meth:`save` (metadata values come back as strings)."""
+        with np.load(path, allow_pickle=False) as f:
+            meta = dict(zip(f["meta_keys"].tolist(), f["meta_values"].tolist()))
+            return cls(f["t"], f["x"], f["status"], f["stop_time"], f["n_steps"], meta)
