@@ -13,6 +13,8 @@ from pathlib import Path
 def groups() -> dict:
     found = {}
     for module in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if module.name.startswith("_"):
+            continue
         loaded = importlib.import_module(f"benchmarks.{module.name}")
         if hasattr(loaded, "BENCHMARKS"):
             found[module.name] = loaded.BENCHMARKS

@@ -46,14 +46,15 @@ class CompiledFunction:
 
     def __call__(self, *arrays, samples=None):
         """Evaluate at ``arrays`` (one per input group); ``samples`` (..., n, k) averages over n."""
-        components = []
+        components, columns = [], []
         for array, size in zip(arrays, self._n_inputs):
             components += [array[..., i] for i in range(size)]
-        columns = []
+        shapes = [np.shape(a)[:-1] for a in arrays]
         if samples is not None:
             components = [c[..., None] for c in components]
             columns = [samples[..., j] for j in range(self._n_sample_symbols)]
-        batch_shape = np.broadcast_shapes(*(np.shape(c) for c in components + columns))
+            shapes = [shape + (1,) for shape in shapes] + [np.shape(c) for c in columns]
+        batch_shape = np.broadcast_shapes(*shapes)
         dtype = np.result_type(*arrays, float)
         values = self._function(*components, *columns)
         if any(np.shape(v) != batch_shape for v in values):  # constants come back as scalars

@@ -73,24 +73,25 @@ def eig2x2(a, b, c, xp):
 def eig2x2_complex(a, b, c):
     """Eigenpairs of complex symmetric [[a, b], [b, c]] (NumPy arrays).
 
-    The rotation angle of the real case has no quadrant-safe complex analogue, so each
-    eigenvector is the larger of the two candidate columns of adj(H − λI), normalized so
-    that uᵀu = 1 (the bilinear normalization that makes U⁻¹ = Uᵀ for complex symmetric H;
-    theory.md §3). A multiple of the identity falls back to the coordinate axes.
+    Returns ``(lam_plus, lam_minus, u_plus, u_minus)``, Re λ+ ≥ Re λ− (the principal square
+    root has Re ≥ 0), vectors with a trailing axis of length 2. The rotation angle of the real
+    case has no quadrant-safe complex analogue, so each eigenvector is the larger of the two
+    candidate columns of adj(H − λI), normalized so that uᵀu = 1 (the bilinear normalization
+    that makes U⁻¹ = Uᵀ for complex symmetric H; theory.md §3). A multiple of the identity
+    falls back to the coordinate axes.
     """
     mean, half_gap = (a + c) / 2, (a - c) / 2
     radius = np.sqrt(half_gap**2 + b**2)
-    pairs = []
-    for lam, axis in ((mean + radius, 0), (mean - radius, 1)):
-        first = np.stack([lam - c, b], axis=-1)
-        second = np.stack([b, lam - a], axis=-1)
-        pick = np.abs(first).sum(-1) >= np.abs(second).sum(-1)
-        vec = np.where(pick[..., None], first, second)
-        norm = np.sqrt(np.sum(vec * vec, axis=-1))
-        degenerate = np.abs(norm) <= 1e-150
-        vec = np.where(degenerate[..., None], np.eye(2)[axis], vec / np.where(degenerate, 1, norm)[..., None])
-        pairs.append((lam, vec))
-    return pairs
+    lam = np.stack([mean + radius, mean - radius])  # (2, ...): λ+ then λ−
+    first = np.stack([lam - c, np.broadcast_to(b, lam.shape)], axis=-1)
+    second = np.stack([np.broadcast_to(b, lam.shape), lam - a], axis=-1)
+    pick = np.abs(first).sum(-1) >= np.abs(second).sum(-1)
+    vec = np.where(pick[..., None], first, second)
+    norm = np.sqrt(np.sum(vec * vec, axis=-1))
+    degenerate = np.abs(norm) <= 1e-150
+    axes = np.eye(2).reshape((2,) + (1,) * (vec.ndim - 2) + (2,))
+    vec = np.where(degenerate[..., None], axes, vec / np.where(degenerate, 1, norm)[..., None])
+    return lam[0], lam[1], vec[0], vec[1]
 
 
 @dataclass(frozen=True)
@@ -136,9 +137,12 @@ def blockwise_eigh(hess: np.ndarray, blocks) -> tuple[np.ndarray, np.ndarray]:
     column k belongs to eigenvalue k, as :func:`numpy.linalg.eigh` would after reversal.
     Complex symmetric Hessians (complex θ) are supported with uᵀu = 1 normalization.
     """
-    d = hess.shape[-1]
-    if blocks == [(0, 1)] and not np.iscomplexobj(hess):  # d = 2: already lam_plus >= lam_minus
-        lam_plus, lam_minus, cos_t, sin_t = eig2x2(hess[..., 0, 0], hess[..., 0, 1], hess[..., 1, 1], np)
+    if blocks == [(0, 1)]:  # d = 2: already ordered, Re λ+ ≥ Re λ−
+        entries = hess[..., 0, 0], hess[..., 0, 1], hess[..., 1, 1]
+        if np.iscomplexobj(hess):
+            lam_plus, lam_minus, u_plus, u_minus = eig2x2_complex(*entries)
+            return np.stack([lam_plus, lam_minus], axis=-1), np.stack([u_plus, u_minus], axis=-1)
+        lam_plus, lam_minus, cos_t, sin_t = eig2x2(*entries, np)
         vectors = np.stack([cos_t, sin_t, -sin_t, cos_t], axis=-1).reshape(hess.shape)
         return np.stack([lam_plus, lam_minus], axis=-1), np.swapaxes(vectors, -1, -2)
     values = np.empty(hess.shape[:-1], dtype=hess.dtype)
@@ -154,9 +158,10 @@ def blockwise_eigh(hess: np.ndarray, blocks) -> tuple[np.ndarray, np.ndarray]:
         i, j = block
         entries = hess[..., i, i], hess[..., i, j], hess[..., j, j]
         if np.iscomplexobj(hess):
-            for k, (lam, vec) in enumerate(eig2x2_complex(*entries)):
-                values[..., col + k] = lam
-                vectors[..., i, col + k], vectors[..., j, col + k] = vec[..., 0], vec[..., 1]
+            lam_plus, lam_minus, u_plus, u_minus = eig2x2_complex(*entries)
+            values[..., col], values[..., col + 1] = lam_plus, lam_minus
+            vectors[..., i, col], vectors[..., j, col] = u_plus[..., 0], u_plus[..., 1]
+            vectors[..., i, col + 1], vectors[..., j, col + 1] = u_minus[..., 0], u_minus[..., 1]
         else:
             lam_plus, lam_minus, cos_t, sin_t = eig2x2(*entries, np)
             values[..., col], values[..., col + 1] = lam_plus, lam_minus

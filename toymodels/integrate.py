@@ -72,16 +72,21 @@ def _check_x0(x0):
 
 
 def _wrap(field, dtype):
-    """``field`` checked to return dθ/dt of θ's shape, and real when θ is real."""
+    """``field`` as ``evaluate(x, reference) -> (dθ/dt, branch)``, checked to return θ's shape
+    and real values when θ is real. ``branch`` is None unless the field is multi-valued and
+    has ``continued`` (the principal flow): then ``reference`` is the branch at the last
+    known state of each start, and the branch at ``x`` comes back with the value."""
+    continued = getattr(field, "continued", None)
 
-    def evaluate(x):
-        out = np.asarray(field(x))
+    def evaluate(x, reference=None):
+        out, branch = continued(x, reference) if continued is not None else (field(x), None)
+        out = np.asarray(out)
         if out.shape != x.shape:
             raise InvalidInputError(f"the field returned shape {out.shape} for states of shape "
                                     f"{x.shape}; it must return dθ/dt with the shape of θ")
         if np.iscomplexobj(out) and dtype.kind != "c":
             raise InvalidInputError(COMPLEX_MESSAGE)
-        return out
+        return out, branch
 
     return evaluate
 
@@ -90,15 +95,21 @@ def _rms(v):
     return np.sqrt(np.mean(np.abs(v) ** 2, axis=-1))
 
 
+def _targets(saveat, t1):
+    """The times every start must step onto exactly: the save times and t1."""
+    return np.unique(np.r_[saveat, t1])
+
+
 class _Starts:
     """Per-start bookkeeping shared by the methods: last valid state, saves, status, stop time.
 
     ``targets`` are the save times plus t1; every start steps onto each of them exactly.
     """
 
-    def __init__(self, x, saveat, t1):
+    def __init__(self, x, branch, saveat, t1):
         self.x = x.copy()
-        self.targets = np.unique(np.r_[saveat, t1])
+        self.branch = branch  # per start, the branch of a multi-valued field at x (or None)
+        self.targets = _targets(saveat, t1)
         self.slot = np.searchsorted(saveat, self.targets)  # save slot of each target
         self.is_save = np.isin(self.targets, saveat)
         self.saved = np.zeros((len(saveat), *x.shape), dtype=x.dtype)
@@ -117,6 +128,16 @@ class _Starts:
         self.stop_time[idx] = np.broadcast_to(t, keep.shape)[keep]
         self.active[idx] = False
 
+    def reference(self, idx):
+        return None if self.branch is None else self.branch[idx]
+
+    def move(self, idx, x, branch):
+        """The starts ``idx`` took a step to ``x``, where the field's branch is ``branch``."""
+        self.x[idx] = x
+        if self.branch is not None:
+            self.branch[idx] = branch
+        self.n_steps[idx] += 1
+
     def arrive(self, idx):
         """The starts ``idx`` stand on their next target with state ``self.x[idx]``."""
         k = self.next[idx]
@@ -132,15 +153,16 @@ class _Starts:
         return np.where(unreached[..., None], self.x[None], self.saved)
 
 
-def _dop853_step(f, y, fy, h, rtol, atol):
-    """One DOP853 step of size ``h`` (per start): new state, f there, Hairer's error norm."""
+def _dop853_step(f, y, fy, h, rtol, atol, reference):
+    """One DOP853 step of size ``h`` (per start): new state, f and the branch there, and
+    Hairer's error norm. Every stage continues the branch from the step's start."""
     hh = h[:, None]
     K = np.empty((_N + 1, *y.shape), dtype=y.dtype)
     K[0] = fy
     for s in range(1, _N):
-        K[s] = f(y + hh * np.tensordot(_A[s, :s], K[:s], axes=1))
+        K[s] = f(y + hh * np.tensordot(_A[s, :s], K[:s], axes=1), reference)[0]
     y_new = y + hh * np.tensordot(_B, K[:_N], axes=1)
-    K[_N] = f(y_new)
+    K[_N], branch = f(y_new, reference)
     scale = atol + rtol * np.maximum(np.abs(y), np.abs(y_new))
     err5 = np.sum(np.abs(np.tensordot(_E5, K, axes=1) / scale) ** 2, axis=-1)
     err3 = np.sum(np.abs(np.tensordot(_E3, K, axes=1) / scale) ** 2, axis=-1)
@@ -148,15 +170,15 @@ def _dop853_step(f, y, fy, h, rtol, atol):
     denom = err5 + 0.01 * err3
     err = np.where(denom > 0, np.abs(h) * err5 / np.sqrt(denom * y.shape[-1]), 0.0)
     finite = np.all(np.isfinite(y_new), axis=-1) & np.all(np.isfinite(K[_N]), axis=-1)
-    return y_new, K[_N], np.where(finite & np.isfinite(err), err, np.inf)
+    return y_new, K[_N], branch, np.where(finite & np.isfinite(err), err, np.inf)
 
 
-def _initial_step(f, y, fy, span, rtol, atol):
+def _initial_step(f, y, fy, span, rtol, atol, reference):
     """Hairer's starting step (Solving ODEs I, §II.4), per start, as in scipy."""
     scale = atol + rtol * np.abs(y)
     d0, d1 = _rms(y / scale), _rms(fy / scale)
     h0 = np.minimum(np.where((d0 < 1e-5) | (d1 < 1e-5), 1e-6, 0.01 * d0 / d1), span)
-    d2 = _rms((f(y + h0[:, None] * fy) - fy) / scale) / h0
+    d2 = _rms((f(y + h0[:, None] * fy, reference)[0] - fy) / scale) / h0
     dmax = np.maximum(d1, d2)
     h1 = np.where(dmax <= 1e-15, np.maximum(1e-6, 1e-3 * h0), (0.01 / dmax) ** (-EXPONENT))
     h = np.minimum(np.minimum(100 * h0, h1), span)
@@ -169,14 +191,14 @@ def _run_dop853(f, starts, fx, t1, dt, rtol, atol, max_norm, max_steps, min_step
     live = np.flatnonzero(starts.active)
     h = np.full(len(fx), float(t1) if dt is None else dt)  # t1: a placeholder for stopped starts
     if dt is None and live.size:
-        h[live] = _initial_step(f, starts.x[live], fx[live], t1, rtol, atol)
+        h[live] = _initial_step(f, starts.x[live], fx[live], t1, rtol, atol, starts.reference(live))
     rejected = np.zeros(len(fx), dtype=bool)
     while starts.active.any():
         i = np.flatnonzero(starts.active)
         ti, hi, target = t[i], h[i], starts.targets[starts.next[i]]
         lands = ti + 1.01 * hi >= target  # take the rest in one step rather than leave a sliver
         step = np.where(lands, target - ti, hi)
-        y_new, f_new, err = _dop853_step(f, starts.x[i], fx[i], step, rtol, atol)
+        y_new, f_new, branch, err = _dop853_step(f, starts.x[i], fx[i], step, rtol, atol, starts.reference(i))
         ok = err < 1
         with_err = np.where(err == 0, MAX_FACTOR, SAFETY * err ** EXPONENT)
         factor = np.where(ok, np.minimum(with_err, np.where(rejected[i], 1.0, MAX_FACTOR)),
@@ -188,9 +210,9 @@ def _run_dop853(f, starts, fx, t1, dt, rtol, atol, max_norm, max_steps, min_step
         starts.stop(i[big], DIVERGED, ti[big])
         move = ok & ~big
         moved = i[move]
-        starts.x[moved], fx[moved] = y_new[move], f_new[move]
+        starts.move(moved, y_new[move], None if branch is None else branch[move])
+        fx[moved] = f_new[move]
         t[moved] = np.where(lands[move], target[move], ti[move] + step[move])
-        starts.n_steps[moved] += 1
         starts.arrive(moved[lands[move]])
         live = starts.active[i]
         stuck = live & ((starts.n_steps[i] >= max_steps) | (h[i] < min_step))
@@ -217,15 +239,14 @@ def _run_rk4(f, starts, ends, hits, max_norm):
         if i.size == 0:
             return
         y, h = starts.x[i], t_new - t_old
-        k1 = f(y)
-        k2 = f(y + h / 2 * k1)
-        k3 = f(y + h / 2 * k2)
-        k4 = f(y + h * k3)
+        k1, branch = f(y, starts.reference(i))  # the branch at y, continued from the last state
+        k2 = f(y + h / 2 * k1, branch)[0]
+        k3 = f(y + h / 2 * k2, branch)[0]
+        k4 = f(y + h * k3, branch)[0]
         y_new = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
         bad = ~np.all(np.isfinite(y_new), axis=-1) | (np.linalg.norm(y_new, axis=-1) > max_norm)
         starts.stop(i[bad], DIVERGED, t_old)
-        starts.x[i[~bad]] = y_new[~bad]
-        starts.n_steps[i[~bad]] += 1
+        starts.move(i[~bad], y_new[~bad], None if branch is None else branch[~bad])
         if hit:
             starts.arrive(np.flatnonzero(starts.active))
         t_old = t_new
@@ -268,14 +289,15 @@ def integrate(field, x0, t1, *, saveat=None, method="dop853", dt=None, rtol=1e-1
     batch, d = x.shape[:-1], x.shape[-1]
     flat = x.reshape(-1, d)
     f = _wrap(field, flat.dtype)
-    starts = _Starts(flat, times, t1)
     if method == "rk4":
-        ends, hits = _rk4_grid(starts.targets, dt)
+        ends, hits = _rk4_grid(_targets(times, t1), dt)
         if len(ends) > max_steps:
             raise InvalidInputError(f"rk4 with dt={dt!r} needs {len(ends)} steps to reach "
                                     f"t1={t1!r}, more than max_steps={max_steps}; raise max_steps or dt")
     with np.errstate(all="ignore"):  # non-finite values are checked per start, not warned about
-        fx = f(x).reshape(flat.shape)  # first call at the user's shape, for a clear shape error
+        fx, branch = f(x)  # first call at the user's shape, for a clear shape error
+        fx = fx.reshape(flat.shape)
+        starts = _Starts(flat, None if branch is None else branch.reshape(len(flat), -1), times, t1)
         undefined = ~np.all(np.isfinite(fx), axis=-1) | (np.linalg.norm(flat, axis=-1) > max_norm)
         starts.stop(np.flatnonzero(undefined), DIVERGED, 0.0)
         if starts.targets[0] == 0:

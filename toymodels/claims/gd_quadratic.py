@@ -32,17 +32,18 @@ LR = 0.1
 
 def _exactness_cases(quick):
     """(eigenvalues, rotation seed, center) with lr = 0.1: each regime alone in d = 1, paired
-    with a stable direction in d = 2 (axis-aligned and rotated), all together in d = 5."""
+    with a stable direction in d = 2 (axis-aligned and rotated), all together in d = 5.
+    Quick mode keeps every d = 1 case (every regime) and every third of the others."""
     ratios = np.array(LR_TIMES_EIGENVALUE)
-    cases = [((r / LR,), None, (0.3,)) for r in ratios]
-    cases += [((r / LR, 0.5 / LR), seed, (0.2, -0.1)) for r in ratios for seed in (None, 3)]
-    cases += [(tuple(np.delete(ratios, skip) / LR), seed, (0.1, -0.2, 0.3, 0.0, 0.5))
-              for skip in (4, 5) for seed in (7, 11)]
-    return cases[::3] if quick else cases
+    alone = [((r / LR,), None, (0.3,)) for r in ratios]
+    combined = [((r / LR, 0.5 / LR), seed, (0.2, -0.1)) for r in ratios for seed in (None, 3)]
+    combined += [(tuple(np.delete(ratios, skip) / LR), seed, (0.1, -0.2, 0.3, 0.0, 0.5))
+                 for skip in (4, 5) for seed in (7, 11)]
+    return alone + (combined[::3] if quick else combined)
 
 
 def _check_exactness(quick):
-    rows, worst = [], 0.0
+    rows, worst, paths = [], 0.0, {}
     rng = np.random.default_rng(5)
     for eigs, seed, center in _exactness_cases(quick):
         lr, x0 = LR, rng.uniform(-1, 1, len(eigs))
@@ -56,7 +57,9 @@ def _check_exactness(quick):
         worst = max(worst, err)
         rows.append({"d": len(eigs), "rotation_seed": seed, "lr": lr,
                      "lr·λ": [round(lr * e, 4) for e in eigs], "rel. error": err})
-    return worst, rows
+        if len(eigs) == 1:
+            paths[f"d=1/lr·λ={lr * eigs[0]:.1f}"] = run.x[:, 0] - center[0]
+    return worst, rows, paths
 
 
 def _check_threshold(quick):
@@ -85,9 +88,11 @@ def _check_threshold(quick):
        "GD on a quadratic equals (I − ηA)^k(θ0 − θ*) + θ* in every regime of ηλ, and diverges "
        "exactly when ηλ_max > 2.",
        "Cohen, Kaur, Li, Kolter, Talwalkar, ICLR 2021 (theory.md §1)",
-       conventions="L = ½(θ − θ*)ᵀA(θ − θ*); time in GD steps; divergence = ‖θ‖ > 1e6 within 4000 steps")
+       conventions="L = ½(θ − θ*)ᵀA(θ − θ*); time in GD steps; divergence = ‖θ‖ > 1e6 within 4000 steps",
+       models="quadratic: lr·λ ∈ {−0.5, 0.5, 1.5, 1.9, 2.0, 2.1} at lr = 0.1 in d = 1, 2, 5 (axis-aligned "
+              "and rotated); eigenvalues (2, 0.02), (4, 1, 0.3) rotated, (0.7,) for the threshold sweep")
 def quadratic_stability(quick=False):
-    worst, exact_rows = _check_exactness(quick)
+    worst, exact_rows, paths = _check_exactness(quick)
     mismatches, threshold_rows = _check_threshold(quick)
     return Verdict(
         passed=worst <= EXACT_RTOL and mismatches == 0,
@@ -95,4 +100,4 @@ def quadratic_stability(quick=False):
         expected="GD iterates equal the closed form; diverged ⇔ ηλmax > 2",
         tolerance=f"rel. error ≤ {EXACT_RTOL:g} (relative to the largest state of the run)",
         tolerance_reason="30 steps of float64 arithmetic accumulate about 30·2.2e-16 of round-off",
-        details={"exactness": exact_rows, "threshold": threshold_rows})
+        details={"exactness": exact_rows, "threshold": threshold_rows}, artifacts=paths)

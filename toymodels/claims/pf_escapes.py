@@ -10,7 +10,7 @@ negative direction at the rate log(1 + η|λ|)/η, not at gradient flow's |λ|.
 import numpy as np
 
 from .. import zoo
-from ..flows import gradient, modified, principal
+from ..flows import gradient, modified, phi, principal
 from ..integrate import integrate
 from ..optim import GD
 from ..simulate import simulate
@@ -37,7 +37,8 @@ def double_well_escape(lr, offset=1e-3):
     rows = {"GD": {"max |θ − 1|": float(np.max(np.abs(gd - 1))), "final |θ − 1|": float(abs(gd[-1] - 1))}}
     paths = {"GD": gd}
     # The PF is followed until the linear theory puts it at |θ − 1| = 0.07, past LEAVE: further on,
-    # its complex path approaches ηL''(θ) = 1, where φ(ηH) is singular.
+    # GD settles on a 2-cycle of the non-quadratic well, which the complex PF path does not
+    # follow (it jumps to the other well or diverges within a few steps).
     pf_end = np.searchsorted(times, np.log(0.07 / offset) / predicted)
     for field in (principal(model, lr), gradient(model), modified(model, lr, 1)):
         start = x0.astype(complex) if field.complex else x0
@@ -57,6 +58,19 @@ def double_well_escape(lr, offset=1e-3):
     return rows, (times, paths)
 
 
+def phi_regimes():
+    """φ(x) on a grid against its closed form log|1 − x|/x + iπ[x > 1]/x (theory.md §3), and the
+    sign of Re φ, which decides escape: Re φ(x) > 0 exactly when x > 2."""
+    x = np.concatenate([np.linspace(-1.5, 0.98, 249), np.linspace(1.02, 4, 299)])
+    values = phi(x)
+    safe = np.where(x == 0, 1.0, x)
+    closed = np.where(x == 0, -1.0, np.log(np.abs(1 - x)) / safe) + 1j * np.pi * (x > 1) / safe
+    error = float(np.max(np.abs(values - closed)))
+    mismatches = int(np.sum((values.real > 0) != (x > 2)))
+    return {"max |φ − closed form| on the grid": error, "points where sign(Re φ) ≠ [x > 2]": mismatches,
+            "grid": f"{len(x)} points in [−1.5, 4] without (0.98, 1.02)"}, {"phi/x": x, "phi/value": values}
+
+
 def saddle_escape(lr, steps=12):
     """PF on ½(θ1² − θ2²) from (0.5, 1e-3): fitted escape rate of θ2."""
     model = zoo.get("saddle")
@@ -73,7 +87,9 @@ def saddle_escape(lr, steps=12):
        "stay; both leave at the rate log(8η − 1)/η. On a saddle the PF escapes along the negative "
        "direction at the rate log(1 + η|λ|)/η.",
        "Rosca, Wu, Qin, Dherin, TMLR 2023, §3 (escaping minima and saddles)",
-       conventions="double_well (θ² − 1)² (no ½), L''(±1) = 8; saddle ½(θ1² − θ2²); flow time t = kη")
+       conventions="double_well (θ² − 1)² (no ½), L''(±1) = 8; saddle ½(θ1² − θ2²); flow time t = kη",
+       models="double_well, lr 0.27, 0.3, 0.34, 0.4 (0.3 in quick mode), start 1.001; saddle, lr 0.1, 0.5, "
+              "0.8, start (0.5, 0.001)")
 def escapes_sharp_minimum(quick=False):
     details, artifacts, passed = {}, {}, True
     for lr in ((0.3,) if quick else (0.27, 0.3, 0.34, 0.4)):
@@ -86,7 +102,9 @@ def escapes_sharp_minimum(quick=False):
         rate_ok = all(abs(r - predicted) <= 0.05 * predicted for r in rates)
         passed &= leave and stay and rate_ok
         details[f"double_well, η = {lr} (ηλ = {8 * lr:.2f})"] = rows
-        artifacts[f"double_well {lr}"] = arrays
+        times, paths = arrays
+        artifacts[f"double_well/lr={lr}/t"] = times
+        artifacts |= {f"double_well/lr={lr}/{label}": path for label, path in paths.items()}
     saddle_rows = [saddle_escape(lr) for lr in (0.1, 0.5, 0.8)]  # lr = 1 would hit ηλ = 1 on θ1
     for row in saddle_rows:
         rel = abs(row["fitted rate"] - row["predicted log(1 + η)/η"]) / row["predicted log(1 + η)/η"]
@@ -95,6 +113,10 @@ def escapes_sharp_minimum(quick=False):
         passed &= rel <= RATE_RTOL and wrong_rel > 1e3 * RATE_RTOL
     details["saddle"] = saddle_rows
     worst_saddle = max(r["rel. error"] for r in saddle_rows)
+    details["φ(x) = log(1 − x)/x"], phi_arrays = phi_regimes()
+    artifacts |= phi_arrays
+    passed &= (details["φ(x) = log(1 − x)/x"]["max |φ − closed form| on the grid"] < 1e-13
+               and details["φ(x) = log(1 − x)/x"]["points where sign(Re φ) ≠ [x > 2]"] == 0)
     return Verdict(
         passed=passed,
         measured=f"double_well: GD and PF leave, GF and IGR stay (η = {', '.join(k.split('η = ')[1].split(' ')[0] for k in details if k.startswith('double'))}); "

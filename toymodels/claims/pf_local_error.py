@@ -83,4 +83,6 @@ def local_error_orders(quick=False):
         tolerance=f"±{SLOPE_TOL}",
         tolerance_reason=f"least-squares fit of log error over η ∈ [{lrs[0]:.2g}, {lrs[-1]:.2g}]; the "
                          "next-order terms bend the line by less than 0.1 there",
-        details={"lrs": lrs.tolist(), "flows": rows}, artifacts={"lrs": lrs, "rows": rows})
+        details={"lrs": lrs.tolist(), "flows": rows},
+        artifacts={"lrs": lrs, **{f"error/{r['flow']}": r["errors"] for r in rows[:-1]},
+                   **{f"slope/{r['flow']}": r["slope"] for r in rows[:-1]}})

@@ -61,8 +61,9 @@ def paper_style():
 
 
 def conventions_note(fig, text):
-    """A small line under the axes stating conventions (loss scaling, time unit)."""
-    fig.text(0.01, -0.02, text, fontsize=7.5, color="0.35", ha="left", va="top")
+    """A small grey line above the axes stating conventions (loss scaling, time unit); as a
+    suptitle it takes part in the constrained layout, so nothing overlaps it."""
+    fig.suptitle(text, fontsize=7.5, color="0.35")
 
 
 def new(ncols=1, nrows=1, width=None, height=None, **kwargs):

@@ -9,8 +9,8 @@ period-2 oscillation. On quadratics it is exact: at t = kη it equals the k-th G
 
 import numpy as np
 
-from ..eigensystem import blockwise_eigh, eig2x2_complex
-from ..errors import InvalidInputError, SingularError
+from ..eigensystem import blockwise_eigh
+from ..errors import InvalidInputError, SingularError, UnsupportedError
 from ..optim import _positive
 from .field import VectorField
 
@@ -25,8 +25,8 @@ def phi(x):
     """φ(x) = log(1 − x)/x on arrays, complex-valued, with φ(0) = −1 exactly and φ(1) = −∞.
 
     Real x > 1 gives log(x − 1) + iπ (the branch of theory.md §3, as from (1 − x) + 0j);
-    complex x with Re x > 1 continues that branch, so the field stays continuous along a
-    complex trajectory.
+    complex x with Re x > 1 continues that branch. This single-valued φ has its cut on
+    {Re x = 1, Im x > 0}; a trajectory that crosses it is continued by :func:`continued_branch`.
     Real x uses log1p for accuracy near 0; complex x uses the series −Σ x^p/(p + 1) near 0.
     """
     x = np.asarray(x)
@@ -38,10 +38,8 @@ def phi(x):
         log_abs = np.where(regular < 0.5, np.log1p(-np.minimum(regular, 0.5)), np.log(np.abs(1 - regular)))
         log = log_abs + 1j * np.pi * (regular > 1)
     else:
-        # Branch cut moved away from the path: for Re x > 1 take log(x − 1) + iπ, which is
-        # continuous across Re(1 − x) < 0, where NumPy's principal log would jump by 2πi as
-        # soon as a complex trajectory gives Im x the other sign. The cut now lies on
-        # Re x = 1 only, at the singularity itself.
+        # For Re x > 1 take log(x − 1) + iπ: NumPy's principal log(1 − x) has its cut on the
+        # real axis x > 1 itself and would jump by 2πi as soon as Im x changes sign there.
         log = np.where(regular.real > 1, np.log(regular - 1) + 1j * np.pi, np.log(1 - regular))
     value = np.where(zero, -1.0 + 0j, np.where(singular, -np.inf + 0j, log / regular))
     small = np.abs(x) < _SERIES_RADIUS
@@ -58,7 +56,7 @@ def _check_singular(lr, eigenvalues, allow_singular):
         if not allow_singular:
             lam = np.asarray(eigenvalues)[hit].ravel()[0]
             raise SingularError(
-                f"lr·λ = 1 (λ = {lam!r}, lr = {lr!r}): the principal flow has a log singularity "
+                f"lr·λ = 1 (λ = {lam:.6g}, lr = {lr:.6g}): the principal flow has a log singularity "
                 "there, since GD removes that eigen-component in one step. Change lr slightly, or "
                 "pass allow_singular=True to cut the log at |1 − lr·λ| = "
                 f"{SINGULAR_TOL:g} (documented in toymodels.flows.principal)")
@@ -66,28 +64,58 @@ def _check_singular(lr, eigenvalues, allow_singular):
     return eigenvalues
 
 
-def _phi_times_gradient(numeric, theta, grad, lr, allow_singular):
-    """φ(ηH)g as a matrix function: U φ(ηΛ) U⁻¹ g, independent of the basis within eigenspaces."""
+def continued_branch(x, phi_x, reference):
+    """log(1 − x) = x·φ(x) + 2πik, with the integer k per eigenvalue that puts it nearest the
+    branch ``reference`` (eigenvalues x and logs at an earlier point of the same trajectory).
+
+    The PF's right-hand side is multi-valued in complex θ: a complex path can wind around the
+    branch point ηλ = 1, and near a minimum with 1 < ηλ1 < 2 it does, within one step. The
+    solution of the ODE is then defined by analytic continuation along the path, which is what
+    this gives when the reference is the previous state's branch. Each eigenvalue is matched to
+    the nearest reference eigenvalue, so a change of their order does not swap branches.
+    Returns (φ on the continued branch, the new branch values (x, log(1 − x)) to pass on).
+    """
+    log = x * phi_x
+    if reference is not None:
+        d = x.shape[-1]
+        ref_x, ref_log = reference[..., :d], reference[..., d:]
+        nearest = np.argmin(np.abs(x[..., :, None] - ref_x[..., None, :]), axis=-1)
+        in_order = (nearest == np.arange(d)).all()
+        target = ref_log if in_order else np.take_along_axis(ref_log, nearest, axis=-1)
+        k = np.round((target.imag - log.imag) / (2 * np.pi))
+        shifted = k != 0
+        log = log + 2j * np.pi * k
+        phi_x = np.where(shifted, log / np.where(shifted, x, 1), phi_x)
+    return phi_x, np.concatenate([x, log], axis=-1)
+
+
+EIGENSYSTEMS = ("auto", "closed_form", "numeric")
+
+
+def _phi_times_gradient(numeric, theta, grad, lr, allow_singular, closed_form, reference=None):
+    """φ(ηH)g as a matrix function, U φ(ηΛ) U⁻¹ g (independent of the basis within
+    eigenspaces), and the branch values of log(1 − ηλ) used (see :func:`continued_branch`).
+    ``closed_form``: use the 1x1/2x2 block formulas rather than LAPACK."""
     hess = numeric.hess(theta)
     blocks = numeric.model.hessian_blocks
     if not np.iscomplexobj(hess):
         # Real symmetric: U orthogonal, and U φ(Λ) Uᵀ is backward stable whatever the gaps.
-        values, vectors = (blockwise_eigh(hess, blocks) if numeric.closed_form_eigensystem
-                           else np.linalg.eigh(hess))
+        values, vectors = blockwise_eigh(hess, blocks) if closed_form else np.linalg.eigh(hess)
         coords = np.einsum("...ji,...j->...i", vectors, grad)
     else:
-        if numeric.closed_form_eigensystem:
+        if closed_form:
             values, vectors = blockwise_eigh(hess, blocks)  # uᵀu = 1, so U⁻¹ = Uᵀ
             coords = np.einsum("...ji,...j->...i", vectors, grad)
         else:
             # Complex symmetric H is not normal: project with a solve, not with Uᵀ (theory.md §3).
             values, vectors = np.linalg.eig(hess)
             coords = np.linalg.solve(vectors, grad[..., None])[..., 0]
-    values = _check_singular(lr, values, allow_singular)
-    return np.einsum("...ij,...j->...i", vectors, phi(lr * values) * coords)
+    x = lr * _check_singular(lr, values, allow_singular)
+    phi_x, branch = continued_branch(x + 0j, phi(x), reference)
+    return np.einsum("...ij,...j->...i", vectors, phi_x * coords), branch
 
 
-def principal(model, lr, *, nonprincipal=False, allow_singular=False) -> VectorField:
+def principal(model, lr, *, nonprincipal=False, allow_singular=False, eigensystem="auto") -> VectorField:
     """The PF dθ/dt = φ(ηH)∇L of GD with learning rate ``lr`` (complex-valued).
 
     ``nonprincipal=True`` adds the first non-principal BEA term −(η²/12)∇³L[∇L, ∇L], which
@@ -95,21 +123,37 @@ def principal(model, lr, *, nonprincipal=False, allow_singular=False) -> VectorF
     :class:`~toymodels.errors.SingularError` is raised, unless ``allow_singular=True``, which
     evaluates φ at |1 − lr·λ| = SINGULAR_TOL instead (a large finite rate that removes the
     component, as GD does in one step).
+
+    ``eigensystem``: "closed_form" uses the formulas for 1x1 and 2x2 Hessian blocks (an order of
+    magnitude faster than LAPACK on small blocks), "numeric" uses numpy.linalg.eigh (real θ) or
+    eig (complex θ), "auto" the closed form wherever the model's Hessian has one.
+
+    Called on θ alone, the field uses the branch of log(1 − ηλ) of theory.md §3.
+    :func:`toymodels.integrate` instead calls ``field.continued(θ, reference)``, which continues
+    the branch along each trajectory (:func:`continued_branch`).
     """
     lr = _positive(lr, "lr")
     numeric = model.numeric
+    if eigensystem not in EIGENSYSTEMS:
+        raise InvalidInputError(f"eigensystem must be one of {', '.join(EIGENSYSTEMS)}, got {eigensystem!r}")
+    closed_form = numeric.closed_form_eigensystem and eigensystem != "numeric"
+    if eigensystem == "closed_form" and not closed_form:
+        raise UnsupportedError(f"{model.label()} has a Hessian block larger than 2x2, so no closed-form "
+                               "eigensystem; use eigensystem='numeric' or 'auto'")
 
-    def field(theta):
+    def continued(theta, reference=None):
         theta = numeric._theta(theta)
         grad = numeric.grad(theta)
-        value = _phi_times_gradient(numeric, theta, grad, lr, allow_singular)
+        value, branch = _phi_times_gradient(numeric, theta, grad, lr, allow_singular, closed_form, reference)
         if nonprincipal:
             value = value - lr**2 / 12 * numeric.d3(theta, grad, grad)
-        return value
+        return value, branch
 
     label = "PF + non-principal term" if nonprincipal else "principal flow"
-    return VectorField("pf_np" if nonprincipal else "pf", label, field, model, lr, complex=True,
-                       meta={"nonprincipal": nonprincipal, "allow_singular": allow_singular})
+    return VectorField("pf_np" if nonprincipal else "pf", label, lambda theta: continued(theta)[0], model, lr,
+                       complex=True, continued=continued,
+                       meta={"nonprincipal": nonprincipal, "allow_singular": allow_singular,
+                             "eigensystem": "closed_form" if closed_form else "numeric"})
 
 
 def is_quadratic(model) -> bool:
