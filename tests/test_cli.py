@@ -73,12 +73,22 @@ def test_failing_claim_gives_exit_status_1(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(claims._REGISTRY, "test.fails", failing)
     assert main(["verify", "test.fails"]) == 1
     assert main(["reproduce", "--only", "test.fails", "--out", str(tmp_path)]) == 1
-    assert "FAILED claims: test.fails" in capsys.readouterr().err
+    assert "FAILED: test.fails" in capsys.readouterr().err
 
 
 def test_reproduce_writes_the_report(tmp_path, capsys):
     assert main(["reproduce", "--quick", "--only", "gd.*", "--out", str(tmp_path)]) == 0
-    report = (tmp_path / "REPORT.md").read_text()
-    assert "gd.quadratic_stability: PASS" in report and "Conventions" in report
+    assert "every claim passed" in capsys.readouterr().out
+    assert "### gd.quadratic_stability\n\n**PASS.**" in (tmp_path / "REPORT.md").read_text()
     assert json.loads((tmp_path / "verdicts.json").read_text())[0]["passed"]
+    assert (tmp_path / "figures" / "gd_quadratic_regimes.png").exists()
     assert not list(tmp_path.glob(".*.tmp*"))  # atomic writes leave no temporary files
+
+
+def test_show_prints_a_derivation(capsys):
+    assert main(["show", "--derivation", "phi_series"]) == 0
+    assert "# The function φ of the principal flow" in capsys.readouterr().out
+    assert main(["show", "--derivation", "phi_series", "--latex"]) == 0
+    assert r"\[ \varphi(2) = \frac{i \pi}{2} \]" in capsys.readouterr().out
+    assert main(["show", "--derivation", "nope"]) == 2
+    assert "available: " in capsys.readouterr().err

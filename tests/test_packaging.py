@@ -20,3 +20,12 @@ def test_ci_runs_exactly_the_readme_test_command():
     test_command = _readme_commands()[1]
     ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
     assert test_command in ci_lines
+
+
+def test_every_package_folder_is_installed():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    listed = set(re.findall(r'"(toymodels[\w.]*)"', pyproject.split("packages = [")[1].split("]")[0]))
+    folders = {"toymodels." + ".".join(p.parent.relative_to(ROOT / "toymodels").parts)
+               for p in (ROOT / "toymodels").rglob("__init__.py")}
+    folders = {f.rstrip(".") for f in folders} | {"toymodels.derivations"}
+    assert folders == listed

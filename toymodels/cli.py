@@ -7,16 +7,17 @@ tuples of numbers and ``none``; custom losses go through the safe parser of
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import sympy as sp
 
-from . import claims, optim, zoo
-from .atomic import write_text
+from . import claims, derivation, optim, zoo
 from .errors import ToyModelError
 from .model import Model
+from .reproduce import reproduce
 from .simulate import METRICS, simulate
 
 
@@ -61,12 +62,32 @@ def _fmt(expr, latex):
 
 
 def cmd_list(args):
+    print("models (toymodels show MODEL):")
     for name in zoo.names():
         m = zoo.get(name)
-        print(f"{name:20s} d={m.dim:<3d} {m.formula:34s} {m.source or ''}")
+        print(f"  {name:20s} d={m.dim:<3d} {m.formula:34s} {m.source or ''}")
+    print("claims (toymodels verify CLAIM):")
+    for c in claims.all_claims():
+        print(f"  {c.id:34s} {c.source}")
+    print("derivations (toymodels show --derivation NAME):")
+    for name in derivation.names():
+        print(f"  {name}")
+
+
+def show_derivation(name, latex):
+    page = derivation.derive(name)
+    if not latex:
+        print(page.markdown())
+        return
+    print(f"% {page.title} ({page.source}); every equation asserted by derivations/{name}.py")
+    for block in page.blocks:
+        if block.startswith("$$"):
+            print(r"\[ " + block.split("$$")[1].strip() + r" \]")
 
 
 def cmd_show(args):
+    if args.derivation:
+        return show_derivation(args.derivation, args.latex)
     m = build_model(args)
     latex = args.latex
     print(f"model: {m.label()}    loss: {m.formula}")
@@ -153,31 +174,15 @@ def cmd_verify(args):
     return 0 if all(v.passed for _, v in verdicts) else 1
 
 
-def _report(verdicts, quick):
-    sections = ["# toymodels report", "",
-                f"Mode: {'quick (reduced sizes, as in CI)' if quick else 'full'}. "
-                "Conventions: squared losses carry ½; sharpness = λ1(∇²L); GD step k is compared "
-                "with flow time t = k·η.", "", _table(verdicts), ""]
-    for c, v in verdicts:
-        sections += [f"## {c.id}: {'PASS' if v.passed else 'FAIL'}", "", c.statement, "",
-                     f"- source: {c.source}", f"- conventions: {c.conventions}",
-                     f"- measured: {v.measured}", f"- expected: {v.expected}",
-                     f"- tolerance: {v.tolerance} ({v.tolerance_reason})", ""]
-    return "\n".join(sections)
-
-
 def cmd_reproduce(args):
-    out = Path(args.out)
-    verdicts = _run_claims(claims.select(args.only), args.quick)
-    print(_table(verdicts))
-    write_text(out / "verdicts.json", json.dumps([v.to_json() for _, v in verdicts], indent=2, default=str, ensure_ascii=False))
-    write_text(out / "REPORT.md", _report(verdicts, args.quick))
-    print(f"wrote {out / 'REPORT.md'} and {out / 'verdicts.json'}")
-    failed = [c.id for c, v in verdicts if not v.passed]
-    if failed:
-        print(f"FAILED claims: {', '.join(failed)}", file=sys.stderr)
+    outcome = reproduce(args.out, quick=args.quick, patterns=args.only, jobs=args.jobs, fresh=args.fresh)
+    folder = outcome.report.parent
+    print(f"wrote {outcome.report}, {folder / 'report.html'}, {folder / 'verdicts.json'} and "
+          f"{folder / 'figures'}/ in {outcome.seconds:.0f} s")
+    if outcome.failed:
+        print(f"FAILED: {', '.join(outcome.failed)}", file=sys.stderr)
         return 1
-    print(f"all {len(verdicts)} claims passed")
+    print("every claim passed")
     return 0
 
 
@@ -194,8 +199,9 @@ def make_parser():
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the zoo models").set_defaults(func=cmd_list)
 
-    show = sub.add_parser("show", help="print a model's derivations")
+    show = sub.add_parser("show", help="print a model's derivations, or a derivation page")
     _add_model_args(show)
+    show.add_argument("--derivation", metavar="NAME", help="print a derivation page (see `toymodels list`)")
     show.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
     show.set_defaults(func=cmd_show)
 
@@ -222,10 +228,14 @@ def make_parser():
     ver.add_argument("--quick", action="store_true", help="reduced sizes, as in CI")
     ver.set_defaults(func=cmd_verify)
 
-    rep = sub.add_parser("reproduce", help="verify every claim and write the report")
-    rep.add_argument("--quick", action="store_true", help="reduced sizes, as in CI")
-    rep.add_argument("--only", nargs="*", default=[], metavar="PATTERN", help="claim ids or patterns")
-    rep.add_argument("--out", default="toymodels-report", help="output folder (default: %(default)s)")
+    rep = sub.add_parser("reproduce", help="verify every claim, draw every figure, write the report")
+    rep.add_argument("--quick", action="store_true", help="reduced sizes, as in CI (under 2 minutes)")
+    rep.add_argument("--only", nargs="*", default=[], metavar="PATTERN", help="claim ids or shell patterns")
+    rep.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                     help="claims run in parallel (default: %(default)s)")
+    rep.add_argument("--out", default=".", help="folder for REPORT.md, report.html, verdicts.json and "
+                                                "figures/ (default: the current folder)")
+    rep.add_argument("--fresh", action="store_true", help="ignore cached results of earlier runs")
     rep.set_defaults(func=cmd_reproduce)
     return parser
 

@@ -5,12 +5,15 @@ assertion (a difference that simplifies to zero, or agreement to 50 digits with 
 running the script proves the page it writes. Tests run every script.
 """
 
+import importlib
+import pkgutil
 from dataclasses import dataclass, field
 
 import mpmath
 import sympy as sp
 
 from .atomic import write_text
+from .errors import UnknownNameError
 
 
 def assert_zero(expr, what):
@@ -57,3 +60,18 @@ class Page:
 
     def write(self, path):
         write_text(path, self.markdown())
+
+
+
+def names() -> list[str]:
+    """The derivation scripts installed as :mod:`toymodels.derivations`, sorted."""
+    from . import derivations
+
+    return sorted(m.name for m in pkgutil.iter_modules(derivations.__path__))
+
+
+def derive(name) -> Page:
+    """Run derivation script ``name`` (every assertion in it) and return its page."""
+    if name not in names():
+        raise UnknownNameError(f"unknown derivation {name!r}; available: {', '.join(names())}")
+    return importlib.import_module(f"toymodels.derivations.{name}").derive()

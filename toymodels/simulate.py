@@ -1,8 +1,7 @@
 """Run a discrete optimizer on a batch of starts: :func:`simulate`."""
 
 import numpy as np
-from tqdm.auto import tqdm
-
+from . import progress as progress_bars
 from .errors import InvalidInputError, UnknownNameError
 from .optim import Optimizer
 from .trajectory import CONVERGED, DIVERGED, RUNNING, Trajectory
@@ -24,7 +23,7 @@ def _positive_int(value, what, minimum=1):
 
 
 def simulate(model, optimizer, x0, steps, record=("loss",), *, save_every=1, seed=0,
-             max_norm=1e6, tol=None, progress=False) -> Trajectory:
+             max_norm=1e6, tol=None, progress=None) -> Trajectory:
     """Run ``optimizer`` on ``model`` from every start in ``x0`` (shape (..., d)) at once.
 
     ``record`` names metrics from :data:`METRICS` evaluated at the saved states (every
@@ -33,6 +32,7 @@ def simulate(model, optimizer, x0, steps, record=("loss",), *, save_every=1, see
     *converged* when its gradient norm falls to ``tol`` or below (if ``tol`` is given) or the
     update is undefined at an exact stationary point. Stopped starts keep their last valid
     state, so no NaN reaches the returned arrays. ``seed`` seeds the generator of SGD batches.
+    ``progress``: show a bar over the steps (None: as :func:`toymodels.progress.shown` says).
     """
     if not isinstance(optimizer, Optimizer):
         raise InvalidInputError(f"optimizer must be a toymodels.optim optimizer, got {optimizer!r}")
@@ -86,8 +86,8 @@ def simulate(model, optimizer, x0, steps, record=("loss",), *, save_every=1, see
 
     save(0, 0)
     next_saved, next_lr = 1, 0
-    for k in tqdm(range(steps), disable=not progress, desc=f"{optimizer.name} on {model.name}",
-                  unit="step", leave=False):
+    for k in progress_bars.bar(range(steps), show=progress, desc=f"{optimizer.name} on {model.name}",
+                               unit="step", mininterval=0.5):
         if not active.any():
             break
         with np.errstate(all="ignore"):

@@ -87,7 +87,7 @@ def _check_threshold(quick):
 @claim("gd.quadratic_stability",
        "GD on a quadratic equals (I − ηA)^k(θ0 − θ*) + θ* in every regime of ηλ, and diverges "
        "exactly when ηλ_max > 2.",
-       "Cohen, Kaur, Li, Kolter, Talwalkar, ICLR 2021 (theory.md §1)",
+       "Cohen, Kaur, Li, Kolter, Talwalkar, ICLR 2021",
        conventions="L = ½(θ − θ*)ᵀA(θ − θ*); time in GD steps; divergence = ‖θ‖ > 1e6 within 4000 steps",
        models="quadratic: lr·λ ∈ {−0.5, 0.5, 1.5, 1.9, 2.0, 2.1} at lr = 0.1 in d = 1, 2, 5 (axis-aligned "
               "and rotated); eigenvalues (2, 0.02), (4, 1, 0.3) rotated, (0.7,) for the threshold sweep")

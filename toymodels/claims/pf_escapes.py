@@ -100,7 +100,9 @@ def escapes_sharp_minimum(quick=False):
         predicted = rows["predicted rate log(8η − 1)/η"]
         rates = (rows["GD"]["early growth rate"], rows["principal flow"]["early growth rate (Re)"])
         rate_ok = all(abs(r - predicted) <= 0.05 * predicted for r in rates)
-        passed &= leave and stay and rate_ok
+        wrong = np.log(8 * lr) / lr  # the rate without the −1: must be rejected by the same fit
+        rows["wrong rate log(8η)/η, rel. distance from the fitted GD rate"] = abs(rates[0] - wrong) / wrong
+        passed &= leave and stay and rate_ok and abs(rates[0] - wrong) > 0.05 * wrong
         details[f"double_well, η = {lr} (ηλ = {8 * lr:.2f})"] = rows
         times, paths = arrays
         artifacts[f"double_well/lr={lr}/t"] = times
@@ -119,8 +121,13 @@ def escapes_sharp_minimum(quick=False):
                and details["φ(x) = log(1 − x)/x"]["points where sign(Re φ) ≠ [x > 2]"] == 0)
     return Verdict(
         passed=passed,
-        measured=f"double_well: GD and PF leave, GF and IGR stay (η = {', '.join(k.split('η = ')[1].split(' ')[0] for k in details if k.startswith('double'))}); "
-                 f"saddle rate rel. error {worst_saddle:.1e}",
+        measured="; ".join(
+            f"{key.split(', ')[1]}: max |θ − 1| GD {rows['GD']['max |θ − 1|']:.3f}, PF "
+            f"{rows['principal flow']['max |θ − 1|']:.3f}, final GF {rows['gradient flow']['final |θ − 1|']:.0e}, "
+            f"IGR {rows['IGR flow']['final |θ − 1|']:.0e}; rates GD {rows['GD']['early growth rate']:.4f}, "
+            f"PF {rows['principal flow']['early growth rate (Re)']:.4f} vs {rows['predicted rate log(8η − 1)/η']:.4f}"
+            for key, rows in details.items() if key.startswith("double_well"))
+        + f"; saddle rate rel. error {worst_saddle:.1e}",
         expected="leave / stay as stated; rates log(8η − 1)/η and log(1 + η)/η",
         tolerance=f"leave: |θ − 1| > {LEAVE}; stay: < {STAY} at the end; double-well rate within 5% "
                   f"(fit over the linear regime); saddle rate within {RATE_RTOL:g} relative",

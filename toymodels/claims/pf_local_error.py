@@ -46,7 +46,8 @@ def fitted_slope(lrs, errors):
        "One-step error against one GD step, fitted over η: slope 2 for gradient flow, 3 for IGR, "
        "3 for the PF, 4 for order-2 BEA and 4 for the PF plus its first non-principal term.",
        "Rosca et al., TMLR 2023 (§3 and Appendix); Barrett & Dherin, ICLR 2021",
-       conventions=f"L = θ⁴/4 + θ²/2 at θ0 = {THETA0}; flow time t = η (one GD step)")
+       conventions=f"L = θ⁴/4 + θ²/2 at θ0 = {THETA0}; flow time t = η (one GD step)",
+       models=f"quartic L = θ⁴/4 + θ²/2 (d = 1), θ0 = {THETA0}, η from 0.01 to 0.16 (5 values quick, 9 full)")
 def local_error_orders(quick=False):
     model = quartic_model()
     numeric = model.numeric

@@ -67,7 +67,8 @@ def check_entry(model, rng, n_points=20, box=2.0):
        "Every zoo entry's stated facts hold: L = min L, ∇L = 0 and rank ∇²L = codim Γ on its "
        "manifold of minima Γ, the stated λ1 on Γ, and no sampled point below the stated minimum.",
        "toymodels catalog metadata (each entry cites its paper)",
-       conventions="losses exactly as each entry states them; λ1 = top eigenvalue of ∇²L")
+       conventions="losses exactly as each entry states them; λ1 = top eigenvalue of ∇²L",
+       models="every zoo entry with its default parameters, and the variants listed in the details")
 def conformance(quick=False):
     rng = np.random.default_rng(20231)
     entries = [(name, {}) for name in zoo.names()] + VARIANTS

@@ -24,11 +24,11 @@ SERIES = {
     "PF + non-principal term": dict(color=OKABE_ITO["purple"], linestyle=(0, (5, 1, 1, 1)), linewidth=1.6),
     "normalized GD": dict(color=OKABE_ITO["black"], marker=".", markersize=3, linestyle="none"),
     "GD on √(L − min L)": dict(color=OKABE_ITO["blue"], marker="x", markersize=3, linestyle="none"),
-    "SGD": dict(color=OKABE_ITO["green"], linestyle="-", linewidth=1.0),
-    "limiting flow": dict(color=OKABE_ITO["vermillion"], linestyle="-", linewidth=1.8),
-    "manifold Γ": dict(color=OKABE_ITO["sky"], linestyle="-", linewidth=2.5, alpha=0.6),
-    "2/η": dict(color=OKABE_ITO["black"], linestyle="--", linewidth=1.0),
-    "theory": dict(color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1.4),
+    "SGD": dict(color=OKABE_ITO["green"], linestyle="-", linewidth=0.9),
+    "limiting flow": dict(color=OKABE_ITO["vermillion"], linestyle=(0, (6, 1.5)), linewidth=1.8),
+    "manifold Γ": dict(color=OKABE_ITO["sky"], linestyle="-", linewidth=3.0, alpha=0.6),
+    "2/η": dict(color=OKABE_ITO["black"], linestyle=(0, (4, 2)), linewidth=1.0),
+    "theory": dict(color=OKABE_ITO["vermillion"], linestyle=(0, (10, 3)), linewidth=1.2),
 }
 
 #: A cycle for series without a name of their own (for example one line per learning rate).

@@ -1,0 +1,88 @@
+"""A cache of claim verdicts, so that an interrupted ``toymodels reproduce`` resumes.
+
+An entry is keyed by the claim id, the mode (quick or full) and a fingerprint of everything
+that determines the result: the source of the toymodels package and the versions of the
+libraries it computes with. Any change of code gives new keys, so a stale verdict is never
+reused. Each entry is two files written atomically, the artifacts (``.npz``, no pickles) and
+then the verdict (``.json``) holding the SHA-256 of the artifacts file; an entry whose files
+are missing, unreadable or do not match is reported with a warning and recomputed, never
+trusted.
+"""
+
+import hashlib
+import json
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import scipy
+import sympy
+
+from .atomic import atomic_path, write_text
+from .claims import Verdict
+
+FORMAT = 1
+
+
+class CorruptCacheWarning(UserWarning):
+    """A cache entry could not be trusted and will be recomputed."""
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """SHA-256 over the package's source files and the versions of numpy, scipy and sympy."""
+    digest = hashlib.sha256(f"{FORMAT} {np.__version__} {scipy.__version__} {sympy.__version__}".encode())
+    package = Path(__file__).parent
+    from . import derivations  # installed from another folder
+
+    for folder in (package, Path(derivations.__path__[0])):
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(str(path.relative_to(folder)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class VerdictCache:
+    """Verdicts of claims stored in ``folder``, one entry per claim, mode and code version."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+
+    def _paths(self, claim_id, quick):
+        key = hashlib.sha256(f"{claim_id} {quick} {code_fingerprint()}".encode()).hexdigest()[:16]
+        stem = self.folder / f"{claim_id}.{'quick' if quick else 'full'}.{key}"
+        return stem.with_suffix(stem.suffix + ".json"), stem.with_suffix(stem.suffix + ".npz")
+
+    def load(self, claim_id, quick):
+        """The cached verdict, or None if there is none or it cannot be trusted (with a warning)."""
+        meta_path, arrays_path = self._paths(claim_id, quick)
+        if not meta_path.exists():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            payload = arrays_path.read_bytes()
+            if meta.get("format") != FORMAT or meta["id"] != claim_id or meta["quick"] != quick:
+                raise ValueError("it was written for another claim, mode or format")
+            if hashlib.sha256(payload).hexdigest() != meta["artifacts_sha256"]:
+                raise ValueError("its artifacts file does not match the recorded checksum")
+            with np.load(arrays_path, allow_pickle=False) as arrays:
+                artifacts = {key: arrays[key] for key in arrays.files}
+            return Verdict(passed=bool(meta["passed"]), measured=meta["measured"], expected=meta["expected"],
+                           tolerance=meta["tolerance"], tolerance_reason=meta["tolerance_reason"],
+                           details=meta["details"], artifacts=artifacts, claim_id=claim_id,
+                           seconds=float(meta["seconds"]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            warnings.warn(f"ignoring the cached result of {claim_id} in {meta_path} ({exc}); recomputing it",
+                          CorruptCacheWarning, stacklevel=2)
+            return None
+
+    def store(self, verdict, quick):
+        """Write ``verdict`` (artifacts first, then the verdict that vouches for them)."""
+        meta_path, arrays_path = self._paths(verdict.claim_id, quick)
+        with atomic_path(arrays_path) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, **verdict.artifacts)
+        meta = {"format": FORMAT, "quick": quick, **verdict.to_json(),
+                "artifacts_sha256": hashlib.sha256(arrays_path.read_bytes()).hexdigest()}
+        write_text(meta_path, json.dumps(meta, indent=1, default=str, ensure_ascii=False))

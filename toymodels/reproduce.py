@@ -1,0 +1,151 @@
+"""``toymodels reproduce``: run every claim, draw every figure, write one report.
+
+Claims run in parallel worker processes (``jobs``), each verdict is cached as soon as it is
+known (:class:`~toymodels.cache.VerdictCache`), so an interrupted run resumes where it stopped;
+figures are drawn from the verdicts' artifacts, never from a second simulation; every file is
+written atomically, so an interrupted run leaves the previous report intact.
+"""
+
+import json
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from . import claims, derivation, figures, progress, report
+from .atomic import write_text
+from .cache import VerdictCache
+from .errors import InvalidInputError
+
+
+@dataclass
+class Outcome:
+    """What a reproduce run produced: the report path, the ids that failed, the wall time."""
+
+    report: Path
+    failed: list
+    seconds: float
+
+
+def _run_claim(claim_id, quick):
+    """Run one claim; an exception is a failed verdict that carries the traceback."""
+    claim = claims.select([claim_id])[0]
+    try:
+        return claim.run(quick=quick)
+    except Exception as exc:  # noqa: BLE001 - a crashing claim is a result to report, not a crash
+        verdict = claims.Verdict(False, f"error: {type(exc).__name__}: {exc}", "the claim to run", "n/a",
+                                 "the claim raised an exception", details={"traceback": traceback.format_exc()})
+        verdict.claim_id = claim_id
+        return verdict
+
+
+def writable_folder(path) -> Path:
+    """``path`` created if needed, or a clear error if it cannot be written."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".toymodels-write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write to the output folder {path} ({exc.strerror or exc}); "
+                                "choose another with --out") from None
+    return path
+
+
+def run_claims(selected, quick, jobs, cache, fresh, log=print):
+    """Verdicts of ``selected`` claims, from ``cache`` where allowed, else run (``jobs`` processes).
+
+    Returns {claim id: (verdict, cached)}; each new verdict is stored as soon as it is known.
+    """
+    results, todo = {}, []
+    for claim in selected:
+        verdict = None if fresh else cache.load(claim.id, quick)
+        if verdict is None:
+            todo.append(claim)
+        else:
+            results[claim.id] = (verdict, True)
+    if len(todo) < len(selected):
+        log(f"{len(selected) - len(todo)} claims from the cache of an earlier run (--fresh recomputes them)")
+    bar = tqdm(total=len(todo), desc="claims", unit="claim", disable=not todo)
+
+    def finish(verdict):
+        cache.store(verdict, quick)
+        results[verdict.claim_id] = (verdict, False)
+        bar.write(f"{'PASS' if verdict.passed else 'FAIL'}  {verdict.claim_id}  ({verdict.seconds:.1f} s)  "
+                  f"{verdict.measured}")
+        bar.update()
+
+    if jobs == 1 or len(todo) <= 1:
+        with progress.shown(sys.stderr.isatty()):
+            for claim in todo:
+                bar.set_postfix_str(claim.id)
+                finish(_run_claim(claim.id, quick))
+    else:
+        # spawn, not fork: forking a process that has threads (tqdm's monitor) can deadlock
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_run_claim, claim.id, quick) for claim in todo]
+            for future in as_completed(futures):
+                finish(future.result())
+    bar.close()
+    return results
+
+
+def draw_figures(claim_id, verdict, folder):
+    """Every figure of ``claim_id`` drawn from ``verdict``'s artifacts and saved (PNG and PDF):
+    a list of (spec, PNG path relative to the report, error text or None)."""
+    drawn = []
+    for spec in figures.for_claim(claim_id):
+        try:
+            figures.save(figures.render(spec, verdict.artifacts), folder, spec.name)
+            drawn.append((spec, f"figures/{spec.name}.png", None))
+        except Exception as exc:  # noqa: BLE001 - reported in the report and the exit status
+            drawn.append((spec, None, f"{type(exc).__name__}: {exc}"))
+    return drawn
+
+
+def derive_pages():
+    """Every derivation page, or the error that stopped it: a list of (name, page, error)."""
+    pages = []
+    for name in derivation.names():
+        try:
+            pages.append((name, derivation.derive(name), None))
+        except Exception as exc:  # noqa: BLE001 - a failed derivation is reported, and fails the run
+            pages.append((name, None, f"{type(exc).__name__}: {exc}"))
+    return pages
+
+
+def reproduce(out, *, quick=False, patterns=(), jobs=1, fresh=False, cache=None, log=print) -> Outcome:
+    """Run the claims matching ``patterns`` (all if empty) and write the report into ``out``.
+
+    ``out`` receives REPORT.md, report.html, verdicts.json and figures/; the cache lives in
+    ``cache`` (default ``out/.toymodels-cache``).
+    """
+    start = time.perf_counter()
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InvalidInputError(f"--jobs must be a positive integer, got {jobs!r}")
+    selected = claims.select(list(patterns))
+    out = writable_folder(out)
+    figure_folder = writable_folder(out / "figures")
+    store = VerdictCache(writable_folder(out / ".toymodels-cache" if cache is None else cache))
+    verdicts = run_claims(selected, quick, jobs, store, fresh, log)
+    results = []
+    for claim in selected:
+        verdict, cached = verdicts[claim.id]
+        results.append((claim, verdict, draw_figures(claim.id, verdict, figure_folder), cached))
+    pages = derive_pages()
+    seconds = time.perf_counter() - start
+    text = report.markdown(results, pages, quick=quick, seconds=seconds)
+    write_text(out / "verdicts.json", json.dumps([v.to_json() for _, v, _, _ in results], indent=1,
+                                                 default=str, ensure_ascii=False))
+    write_text(out / "REPORT.md", text)
+    write_text(out / "report.html", report.to_html(text, figure_folder))
+    failed = [c.id for c, v, drawn, _ in results if not v.passed or any(e for _, _, e in drawn)]
+    failed += [f"derivation {name}" for name, _, error in pages if error]
+    return Outcome(out / "REPORT.md", failed, seconds)
