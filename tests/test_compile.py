@@ -137,3 +137,16 @@ def test_random_quadratics_have_the_requested_hessian(eigs, seed):
     np.testing.assert_allclose(values, np.broadcast_to(sorted(eigs, reverse=True), values.shape), atol=1e-12)
     hess = m.numeric.hess(theta[0])
     np.testing.assert_allclose(m.numeric.grad(theta), theta @ hess.T, atol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1.0, 1e200])
+def test_closed_form_2x2_eigensystem_at_extreme_scales(scale):
+    from toymodels.eigensystem import blockwise_eigh
+
+    entries = np.array([[2.0, 1.0, 1.0], [1.0, 0.0, 1.0], [3.0, -1.0, 3.0], [1.0, 0.0, 2.0], [1.0, 1e-9, 1.0]])
+    hess = np.stack([np.stack([entries[:, 0], entries[:, 1]], -1), np.stack([entries[:, 1], entries[:, 2]], -1)], -2)
+    values, vectors = blockwise_eigh(hess * scale, [(0, 1)])
+    np.testing.assert_allclose(values / scale, np.linalg.eigvalsh(hess)[:, ::-1], rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(np.swapaxes(vectors, -1, -2) @ vectors, np.broadcast_to(np.eye(2), hess.shape),
+                               atol=1e-15)
+    np.testing.assert_allclose(hess @ vectors, vectors * (values / scale)[:, None, :], atol=1e-14)

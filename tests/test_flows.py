@@ -180,3 +180,11 @@ def test_continuation_follows_a_path_that_winds_around_the_branch_point():
     pf_error = np.abs(sol.final - gd).max()
     for other in (gradient(model), modified(model, lr, 1), modified(model, lr, 2)):
         assert pf_error < 0.5 * np.abs(integrate(other, start.real, lr, rtol=1e-11).final - gd).max()
+
+
+def test_a_start_outside_the_domain_of_the_loss_is_a_status_not_a_crash():
+    model = Model.from_string("log(a)**2 + b**2/2", params="a b")
+    real = integrate(gradient(model), np.array([[2.0, 0.5], [-1.0, 0.5]]), 0.5)  # log of a < 0
+    assert real.status.tolist() == ["finished", "diverged"] and real.stop_time[1] == 0
+    pf = integrate(principal(model, 0.1), np.array([[2.0, 0.5], [0.0, 0.5]], dtype=complex), 0.5)  # log 0
+    assert pf.status.tolist() == ["finished", "diverged"] and np.all(np.isfinite(pf.x))

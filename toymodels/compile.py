@@ -57,9 +57,9 @@ class CompiledFunction:
         batch_shape = np.broadcast_shapes(*shapes)
         dtype = np.result_type(*arrays, float)
         values = self._function(*components, *columns)
-        if any(np.shape(v) != batch_shape for v in values):  # constants come back as scalars
-            values = [np.broadcast_to(v, batch_shape) for v in values]
-        flat = np.stack(values, axis=-1, dtype=dtype)
+        flat = np.empty(batch_shape + (len(values),), dtype=dtype)
+        for k, value in enumerate(values):  # assignment broadcasts the constants that come back as scalars
+            flat[..., k] = value
         if self.layout is not None:
             flat = flat[..., self.layout]
         result = flat.reshape(batch_shape + self.shape)

@@ -47,24 +47,34 @@ def eig2x2(a, b, c, xp):
     ``(cos_t, sin_t)`` and the smaller one ``(-sin_t, cos_t)``. SymPy gets the rotation angle
     t = atan2(2b, a − c)/2. NumPy gets the same vector up to sign without trigonometry: with
     g = (a − c)/2, r = √(g² + b²) and s = r + |g|, it is (s, b) for a ≥ c and (b, s) for a < c,
-    normalized; the larger entry is s ≥ |b|, so there is no cancellation.
+    normalized; the larger entry is s ≥ |b|, so there is no cancellation. Entries whose
+    squares overflow or underflow are recomputed with ``hypot``.
     """
     mean, half_gap = (a + c) / 2, (a - c) / 2
     if xp is sp:
         radius = sp.sqrt(half_gap**2 + b**2)
         angle = sp.atan2(2 * b, a - c) / 2
         return mean + radius, mean - radius, sp.cos(angle), sp.sin(angle)
-    # Work in units of max(|g|, |b|), so squares neither overflow nor underflow.
-    abs_gap = np.abs(half_gap)
-    scale = np.maximum(abs_gap, np.abs(b))
-    isotropic = scale == 0  # a multiple of the identity: any basis, take the axes
-    scale = np.where(isotropic, 1.0, scale)
-    gap_s, b_s = abs_gap / scale, b / scale
-    radius_s = np.sqrt(gap_s * gap_s + b_s * b_s)
-    big_s = np.where(isotropic, 1.0, radius_s + gap_s)
-    norm_s = np.sqrt(big_s * big_s + b_s * b_s)
-    big, small = big_s / norm_s, b_s / norm_s
-    radius = scale * radius_s
+    # In place, with few temporaries: on large batches this is memory-bound.
+    with np.errstate(over="ignore", under="ignore"):
+        radius = np.asarray(half_gap * half_gap)  # asarray: 0-d arrays, not scalars, for out=
+        radius += b * b
+        np.sqrt(radius, out=radius)
+        big = np.asarray(np.abs(half_gap))
+        big += radius
+        norm = np.asarray(big * big)
+        norm += b * b
+        np.sqrt(norm, out=norm)
+    lost = ~(np.isfinite(norm) & ((norm > 0) | (b == 0) & (half_gap == 0)))
+    if np.any(lost):  # squares that overflowed or underflowed: hypot, only there
+        radius = np.where(lost, np.hypot(half_gap, b), radius)
+        big = np.where(lost, radius + np.abs(half_gap), big)
+        norm = np.where(lost, np.hypot(big, b), norm)
+    isotropic = big == 0  # a multiple of the identity: any basis, take the axes
+    if np.any(isotropic):
+        big, norm = np.where(isotropic, 1.0, big), np.where(isotropic, 1.0, norm)
+    big /= norm
+    small = b / norm
     first_axis = half_gap >= 0
     return (mean + radius, mean - radius, np.where(first_axis, big, small),
             np.where(first_axis, small, big))
@@ -142,9 +152,11 @@ def blockwise_eigh(hess: np.ndarray, blocks) -> tuple[np.ndarray, np.ndarray]:
         if np.iscomplexobj(hess):
             lam_plus, lam_minus, u_plus, u_minus = eig2x2_complex(*entries)
             return np.stack([lam_plus, lam_minus], axis=-1), np.stack([u_plus, u_minus], axis=-1)
-        lam_plus, lam_minus, cos_t, sin_t = eig2x2(*entries, np)
-        vectors = np.stack([cos_t, sin_t, -sin_t, cos_t], axis=-1).reshape(hess.shape)
-        return np.stack([lam_plus, lam_minus], axis=-1), np.swapaxes(vectors, -1, -2)
+        values, vectors = np.empty(hess.shape[:-1]), np.empty(hess.shape)
+        values[..., 0], values[..., 1], cos_t, sin_t = eig2x2(*entries, np)
+        vectors[..., 0, 0], vectors[..., 1, 0] = cos_t, sin_t
+        vectors[..., 0, 1], vectors[..., 1, 1] = -sin_t, cos_t
+        return values, vectors
     values = np.empty(hess.shape[:-1], dtype=hess.dtype)
     vectors = np.zeros(hess.shape, dtype=hess.dtype)
     col = 0
