@@ -9,6 +9,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+
 
 @contextmanager
 def atomic_path(path):
@@ -32,3 +34,21 @@ def write_text(path, text):
     """Write ``text`` to ``path`` atomically (UTF-8)."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def write_npz(path, arrays, meta=None):
+    """Write ``arrays`` (and ``meta``, its values as strings) to an ``.npz`` file atomically."""
+    if meta is not None:
+        arrays = {**arrays, "meta_keys": np.array(list(meta), dtype=str),
+                  "meta_values": np.array([str(v) for v in meta.values()], dtype=str)}
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+
+
+def read_npz(path):
+    """The arrays and the metadata written by :func:`write_npz` (no pickles are loaded)."""
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files if k not in ("meta_keys", "meta_values")}
+        meta = dict(zip(f["meta_keys"].tolist(), f["meta_values"].tolist())) if "meta_keys" in f.files else {}
+    return arrays, meta

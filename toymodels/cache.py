@@ -19,7 +19,7 @@ import numpy as np
 import scipy
 import sympy
 
-from .atomic import atomic_path, write_text
+from .atomic import read_npz, write_npz, write_text
 from .claims import Verdict
 
 FORMAT = 1
@@ -66,8 +66,7 @@ class VerdictCache:
                 raise ValueError("it was written for another claim, mode or format")
             if hashlib.sha256(payload).hexdigest() != meta["artifacts_sha256"]:
                 raise ValueError("its artifacts file does not match the recorded checksum")
-            with np.load(arrays_path, allow_pickle=False) as arrays:
-                artifacts = {key: arrays[key] for key in arrays.files}
+            artifacts, _ = read_npz(arrays_path)
             return Verdict(passed=bool(meta["passed"]), measured=meta["measured"], expected=meta["expected"],
                            tolerance=meta["tolerance"], tolerance_reason=meta["tolerance_reason"],
                            details=meta["details"], artifacts=artifacts, claim_id=claim_id,
@@ -80,9 +79,7 @@ class VerdictCache:
     def store(self, verdict, quick):
         """Write ``verdict`` (artifacts first, then the verdict that vouches for them)."""
         meta_path, arrays_path = self._paths(verdict.claim_id, quick)
-        with atomic_path(arrays_path) as tmp:
-            with open(tmp, "wb") as handle:
-                np.savez(handle, **verdict.artifacts)
+        write_npz(arrays_path, verdict.artifacts)
         meta = {"format": FORMAT, "quick": quick, **verdict.to_json(),
                 "artifacts_sha256": hashlib.sha256(arrays_path.read_bytes()).hexdigest()}
         write_text(meta_path, json.dumps(meta, indent=1, default=str, ensure_ascii=False))

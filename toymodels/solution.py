@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .atomic import atomic_path
+from .atomic import read_npz, write_npz
 
 FINISHED, DIVERGED, STEP_SIZE_COLLAPSE = "finished", "diverged", "step_size_collapse"
 
@@ -50,17 +50,11 @@ class Solution:
 
     def save(self, path):
         """Write the solution to an ``.npz`` file atomically."""
-        arrays = {"t": self.t, "x": self.x, "status": self.status.astype(str),
-                  "stop_time": self.stop_time, "n_steps": self.n_steps,
-                  "meta_keys": np.array(list(self.meta), dtype=str),
-                  "meta_values": np.array([str(v) for v in self.meta.values()], dtype=str)}
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as handle:
-                np.savez(handle, **arrays)
+        write_npz(path, {"t": self.t, "x": self.x, "status": self.status.astype(str),
+                         "stop_time": self.stop_time, "n_steps": self.n_steps}, self.meta)
 
     @classmethod
     def load(cls, path):
         """Read a solution written by :meth:`save` (metadata values come back as strings)."""
-        with np.load(path, allow_pickle=False) as f:
-            meta = dict(zip(f["meta_keys"].tolist(), f["meta_values"].tolist()))
-            return cls(f["t"], f["x"], f["status"], f["stop_time"], f["n_steps"], meta)
+        f, meta = read_npz(path)
+        return cls(f["t"], f["x"], f["status"], f["stop_time"], f["n_steps"], meta)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .atomic import atomic_path
+from .atomic import read_npz, write_npz
 
 RUNNING, CONVERGED, DIVERGED = "running", "converged", "diverged"
 
@@ -77,19 +77,12 @@ class Trajectory:
     def save(self, path):
         """Write the run to an ``.npz`` file atomically."""
         arrays = {"x": self.x, "steps": self.steps, "lr": self.lr, "lr_steps": self.lr_steps,
-                  "status": self.status.astype(str), "stop_step": self.stop_step,
-                  "meta_keys": np.array(list(self.meta), dtype=str),
-                  "meta_values": np.array([str(v) for v in self.meta.values()], dtype=str)}
-        arrays.update({f"metric_{k}": v for k, v in self.metrics.items()})
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as handle:
-                np.savez(handle, **arrays)
+                  "status": self.status.astype(str), "stop_step": self.stop_step}
+        write_npz(path, arrays | {f"metric_{k}": v for k, v in self.metrics.items()}, self.meta)
 
     @classmethod
     def load(cls, path):
         """Read a run written by :meth:`save` (metadata values come back as strings)."""
-        with np.load(path, allow_pickle=False) as f:
-            metrics = {k[len("metric_"):]: f[k] for k in f.files if k.startswith("metric_")}
-            meta = dict(zip(f["meta_keys"].tolist(), f["meta_values"].tolist()))
-            return cls(f["x"], f["steps"], metrics, f["lr"], f["lr_steps"], f["status"],
-                       f["stop_step"], meta)
+        f, meta = read_npz(path)
+        metrics = {k[len("metric_"):]: v for k, v in f.items() if k.startswith("metric_")}
+        return cls(f["x"], f["steps"], metrics, f["lr"], f["lr_steps"], f["status"], f["stop_step"], meta)
