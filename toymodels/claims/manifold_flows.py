@@ -14,7 +14,7 @@ the smallest η must exceed the tolerance C·η by at least MARGIN.
 import numpy as np
 
 from . import Verdict, claim
-from .manifold_runs import FLOWS, HEAD_STEPS, LABELS, MODELS, OPTIMIZERS, flow_name, fitted_slope, sweep
+from .manifold_runs import FLOWS, LABELS, MODELS, OPTIMIZERS, flow_name, fitted_slope, sweep
 
 BOUND = 0.2  # C in err(η) ≤ C·η, every model
 SMALLEST_ERR = 1e-3
@@ -45,7 +45,7 @@ def tracking(optimizer, quick):
             "err": err.tolist(), "err/η": (err / run.eta).tolist(), "bound C·η": (BOUND * run.eta).tolist(),
             "fitted slope": slope if clean else f"not clean ({slope:.2f}: some error > 2x off a power law)",
             "X(T)": run.flow_at_time((coefficient, objective)).tolist(),
-            "Φ(θ_k) at the smallest η": run.phi[run.index(run.compare_steps[-1]), -1].tolist(),
+            "Φ(θ_k) at the smallest η": run.phi_compare[-1].tolist(),
             "run status": run.status.tolist(),
             "status note": "'converged' = an iterate landed exactly on ∇L = 0 in floating point (seen on "
                            "arora_valley and two_layer_scalar near the flattest point, where the NGD cycle "
@@ -56,14 +56,13 @@ def tracking(optimizer, quick):
 
 
 def _figure_arrays(run, name, flow):
-    """Iterates of the largest η over the first steps, Φ along the run, and the flow path."""
-    head = run.steps <= HEAD_STEPS
+    """Iterates of the largest η over the first steps, Φ along that run, and the flow path."""
     sol = run.flows[flow]
     upto = run.valid[:, 0] & (run.eta[0] ** 2 * run.steps <= sol.t[-1])
-    return {f"{name}/{run.optimizer}/eta": run.eta, f"{name}/{run.optimizer}/iterates": run.x[head, 0],
-            f"{name}/{run.optimizer}/phi_T": run.eta[0] ** 2 * run.steps[upto],
-            f"{name}/{run.optimizer}/phi": run.phi[upto, 0],
-            f"{name}/{run.optimizer}/flow_T": sol.t, f"{name}/{run.optimizer}/flow_x": sol.x}
+    prefix = f"{name}/{run.optimizer}"
+    return {f"{prefix}/eta": run.eta, f"{prefix}/iterates": run.head_x[:, 0],
+            f"{prefix}/phi_T": run.eta[0] ** 2 * run.steps[upto], f"{prefix}/phi": run.phi_largest_eta[upto],
+            f"{prefix}/flow_T": sol.t, f"{prefix}/flow_x": sol.x}
 
 
 def _summary(details):

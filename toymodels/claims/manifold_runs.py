@@ -55,20 +55,26 @@ def slow_time(quick):
     return 0.32 if quick else 0.64
 
 
+def compare_steps(eta, time):
+    return np.rint(time / eta**2).astype(int)
+
+
 @dataclass
 class Sweep:
-    """One optimizer on one model, η swept as a batch, with Φ and λ1(Φ) along the run."""
+    """One optimizer on one model, η swept as a batch: λ1(Φ(θ_k)) along the run and what the
+    claims and figures need of the states (the full state history is not kept)."""
 
     model: object
     optimizer: str
     eta: np.ndarray  # (n,)
     time: float  # comparison slow time T
     steps: np.ndarray  # (m,) saved step counts (every step to HEAD_STEPS, then every two)
-    x: np.ndarray  # (m, n, d) iterates
     valid: np.ndarray  # (m, n) saved state reached before the start stopped
     status: np.ndarray  # (n,) "running", or "converged" when an iterate hit ∇L = 0 exactly
-    phi: np.ndarray  # (m, n, d) Φ(θ_k)
     lambda1_phi: np.ndarray  # (m, n) λ1(∇²L(Φ(θ_k)))
+    phi_compare: np.ndarray  # (n, d) Φ(θ_k) at k = T/η²
+    phi_largest_eta: np.ndarray  # (m, d) Φ(θ_k) of the run with the largest η (figures)
+    head_x: np.ndarray  # (HEAD_STEPS + 1, n, d) the first iterates
     head_sharpness: np.ndarray  # (HEAD_STEPS + 1, n) λ1(∇²L(θ_k))
     head_lr: np.ndarray  # (HEAD_STEPS, n) the lr used on ∇L: η/‖∇L‖ or η/(2√(L − L*))
     head_offset: np.ndarray  # (HEAD_STEPS + 1, n) signed distance to Γ along u1
@@ -79,7 +85,7 @@ class Sweep:
 
     @property
     def compare_steps(self):
-        return np.rint(self.time / self.eta**2).astype(int)
+        return compare_steps(self.eta, self.time)
 
     def flow_at_time(self, flow):
         """X(T) of ``flow`` = (coefficient, objective) at the comparison time T."""
@@ -88,11 +94,9 @@ class Sweep:
 
     def errors(self, flow):
         """‖Φ(θ_k) − X(T)‖₂ at k = T/η² for each η, against ``flow`` = (coefficient, objective)."""
-        target = self.flow_at_time(flow)
         rows = [self.index(k) for k in self.compare_steps]
         ok = self.valid[rows, np.arange(len(self.eta))]
-        phi = self.phi[rows, np.arange(len(self.eta))]
-        return np.where(ok, np.linalg.norm(phi - target, axis=-1), np.inf)
+        return np.where(ok, np.linalg.norm(self.phi_compare - self.flow_at_time(flow), axis=-1), np.inf)
 
     def approach_steps(self):
         """k0 per η: the first step at which |offset along u1| ≤ one step length."""
@@ -128,8 +132,10 @@ def sweep(name, optimizer, quick) -> Sweep:
     tail = simulate(model, cls(eta), head.final, total - HEAD_STEPS, record=(), save_every=2)
     steps, x, valid, status = _merge(head, tail)
     phi = limit_map(model, x)
-    return Sweep(model, optimizer, eta, time, steps, x, valid, status, phi, model.numeric.sharpness(phi),
-                 head["sharpness"], head.lr, normal_offset(model, head.x), limiting_flows(name))
+    rows = np.searchsorted(steps, compare_steps(eta, time))
+    return Sweep(model, optimizer, eta, time, steps, valid, status, model.numeric.sharpness(phi),
+                 phi[rows, np.arange(len(eta))], phi[:, 0], head.x, head["sharpness"], head.lr,
+                 normal_offset(model, head.x), limiting_flows(name))
 
 
 @cache
