@@ -1,12 +1,60 @@
 """The manifold Γ of minima, given by constraints g(θ) = 0 (theory.md §5).
 
-Points are brought onto Γ by the Gauss–Newton (minimum-norm Newton) iteration
-θ ← θ − Jᵀ(JJᵀ)⁻¹ g(θ), J = ∂g/∂θ, which converges quadratically near a regular point of Γ.
+Arora, Li, Panigrahi (ICML 2022, §3) work near a manifold Γ of minima with rank ∇²L = codim Γ
+and a simple top eigenvalue λ1 on Γ. This module holds the geometry they need:
+
+- :func:`project_to_manifold`: points brought onto Γ by the Gauss–Newton (minimum-norm
+  Newton) iteration θ ← θ − Jᵀ(JJᵀ)⁻¹ g(θ), J = ∂g/∂θ, quadratic near a regular point of Γ;
+- :func:`tangent_projector`: P^⊥ = I − Jᵀ(JJᵀ)⁻¹J, the orthogonal projection onto the tangent
+  space of Γ (on Γ it is ∂Φ, the derivative of the limit map of gradient flow), from
+  :func:`regular_jacobian` (a :class:`~toymodels.errors.SingularError` where rank J < M);
+- :func:`first_order_distance`: ‖Jᵀ(JJᵀ)⁻¹g‖, the Gauss–Newton distance to Γ;
+- :func:`closest_point`, :func:`distance_to_manifold`, :func:`normal_offset`: the orthogonal
+  foot point on Γ, the distance to it, and the signed distance along u1;
+- :func:`top_eigenpair`, :func:`lambda1_gradient`: λ1, u1 and ∇λ1 = ∇³L[u1, u1] (valid for
+  simple λ1 only; a :class:`~toymodels.errors.SingularError` otherwise).
+
+The limit map Φ itself is in :mod:`toymodels.limit_map`.
 """
+
+import weakref
 
 import numpy as np
 
-from .errors import InvalidInputError
+from .compile import CompiledFunction
+from .errors import InvalidInputError, SingularError, UnsupportedError
+
+#: JJᵀ counts as singular when its smallest eigenvalue is below this times its largest.
+RANK_RTOL = 1e-12
+#: λ1 counts as simple when λ1 − λ2 exceeds this times |λ1|.
+GAP_RTOL = 1e-9
+
+
+_COMPILED = weakref.WeakKeyDictionary()
+
+
+def compiled(model, name, build):
+    """A :class:`CompiledFunction` of ``model`` built once by ``build()`` and cached per model."""
+    functions = _COMPILED.setdefault(model, {})
+    if name not in functions:
+        functions[name] = build()
+    return functions[name]
+
+
+def require_manifold(model):
+    """Raise :class:`UnsupportedError` (saying how to declare Γ) if ``model`` has no manifold."""
+    if model.manifold is None:
+        raise UnsupportedError(
+            f"{model.label()} has no declared manifold of minima Γ; construct the model with "
+            "manifold=[g1, g2, ...], expressions in the parameters whose common zeros are the "
+            "minima (e.g. Model.from_expr((a*b - 1)**2/2, [a, b], min_loss=0, manifold=[a*b - 1]))")
+
+
+def _states(model, theta):
+    theta = model.numeric._theta(theta)
+    if np.iscomplexobj(theta) or not np.all(np.isfinite(theta)):
+        raise InvalidInputError("states must be real and finite")
+    return theta.astype(float, copy=False)
 
 
 def project_to_manifold(model, theta, *, tol=1e-13, max_iter=60):
@@ -64,3 +112,139 @@ def sample_manifold(model, n, rng, *, box=2.0, min_gram=1e-2):
     if len(points) < n:
         raise InvalidInputError(f"found only {len(points)} regular points of Γ for {model.label()}")
     return points
+
+
+def _first_bad(theta, mask):
+    return np.array2string(theta[mask][0], precision=6)
+
+
+def _gram(model, theta):
+    """J (..., M, d), JJᵀ and the mask of points where JJᵀ is (numerically) singular."""
+    require_manifold(model)
+    jac = model.numeric.constraints_jacobian(theta)
+    gram = jac @ np.swapaxes(jac, -1, -2)
+    eig = np.linalg.eigvalsh(gram)
+    return jac, gram, eig[..., 0] <= RANK_RTOL * np.maximum(eig[..., -1], np.finfo(float).tiny)
+
+
+def regular_jacobian(model, theta):
+    """J = ∂g/∂θ (..., M, d) and the inverse of JJᵀ; a :class:`SingularError` where J loses rank.
+
+    The constraints must be independent (rank J = M) for P^⊥ and the normal projection to
+    exist; at a point where they are not, Γ is not a manifold with these equations.
+    """
+    theta = _states(model, theta)
+    jac, gram, singular = _gram(model, theta)
+    if np.any(singular):
+        raise SingularError(
+            f"the constraint Jacobian ∂g/∂θ of {model.label()} is rank-deficient at θ = "
+            f"{_first_bad(theta, singular)} (smallest/largest eigenvalue of JJᵀ ≤ {RANK_RTOL:g}), so "
+            "the tangent space of Γ is undefined there; move off that point, or declare Γ by "
+            "independent constraints (e.g. one equation per normal direction)")
+    return jac, np.linalg.inv(gram)
+
+
+def first_order_distance(model, theta):
+    """‖Jᵀ(JJᵀ)⁻¹g(θ)‖ (...), the distance to Γ to first order; inf where J loses rank."""
+    theta = _states(model, theta)
+    jac, gram, singular = _gram(model, theta)
+    gram_inv = np.linalg.inv(np.where(singular[..., None, None], np.eye(gram.shape[-1]), gram))
+    step = normal_lift(jac, gram_inv, model.numeric.constraints(theta))
+    return np.where(singular, np.inf, np.linalg.norm(step, axis=-1))
+
+
+def normal_lift(jac, gram_inv, w):
+    """Jᵀ(JJᵀ)⁻¹w (..., d) for w (..., M): the normal vector whose constraint rates are w."""
+    return np.einsum("...ji,...jk,...k->...i", jac, gram_inv, w)
+
+
+def tangent_projector(model, theta):
+    """P^⊥ = I − Jᵀ(JJᵀ)⁻¹J (..., d, d): orthogonal projection onto the tangent space of Γ.
+
+    Defined at every point where the constraints are regular (on Γ it is the tangent space of
+    Γ; off Γ, that of the level set of g through θ).
+    """
+    jac, gram_inv = regular_jacobian(model, theta)
+    jt = np.swapaxes(jac, -1, -2)
+    return np.eye(model.dim) - jt @ gram_inv @ jac
+
+
+def closest_point(model, theta, *, tol=1e-13, max_iter=50):
+    """The orthogonal foot point π(θ) on Γ (θ − π(θ) normal to Γ), shape (..., d).
+
+    Alternates a tangential move toward θ with a Newton projection back onto Γ:
+    x ← project(x + P^⊥(x)(θ − x)); the fixed point has θ − x in the normal space. Converges
+    linearly at a rate ≈ distance × curvature of Γ, so it is meant for points near Γ; a
+    :class:`SingularError` is raised where it does not converge.
+    """
+    theta = _states(model, theta)
+    x, ok = project_to_manifold(model, theta)
+    for _ in range(max_iter):
+        if not np.all(ok):
+            break
+        tangential = np.einsum("...ij,...j->...i", tangent_projector(model, x), theta - x)
+        done = np.linalg.norm(tangential, axis=-1) <= tol * (1 + np.max(np.abs(theta), axis=-1))
+        if np.all(done):
+            return x
+        x, ok = project_to_manifold(model, x + tangential)
+    bad = ~ok if not np.all(ok) else np.ones(theta.shape[:-1], dtype=bool)
+    raise SingularError(f"no orthogonal foot point on Γ found for θ = {_first_bad(theta, bad)} of "
+                        f"{model.label()}: the point is too far from Γ or where the constraints are "
+                        "singular; use points near Γ")
+
+
+def distance_to_manifold(model, theta):
+    """‖θ − π(θ)‖, the Euclidean distance to Γ, shape (...)."""
+    theta = _states(model, theta)
+    return np.linalg.norm(theta - closest_point(model, theta), axis=-1)
+
+
+def _third_derivative_uu(model):
+    """∇³L[u, u] compiled in θ and u (``numeric.d3`` with v = u, fewer terms after CSE)."""
+    u, v = model.direction_symbols("u"), model.direction_symbols("v")
+
+    def build():  # per sample, averaged over the data when called, as numeric.d3 does
+        entries = list(model.sample_d3.xreplace(dict(zip(v, u))))
+        return CompiledFunction(f"{model.name}.d3_uu", entries, [model.params, u], model.sample_symbols,
+                                shape=(model.dim,), doc="∇³L(θ)[u, u]")
+    return compiled(model, "d3_uu", build)
+
+
+def top_eigenpair(model, theta, *, gap_rtol=GAP_RTOL):
+    """λ1 (...) and u1 (..., d) of ∇²L at θ; a :class:`SingularError` where λ1 is not simple
+    (λ1 − λ2 ≤ gap_rtol·|λ1|), since u1, ∇λ1 and the limiting flows are undefined there."""
+    theta = _states(model, theta)
+    values, vectors = model.numeric.eigh(theta)
+    if model.dim > 1:
+        tied = values[..., 0] - values[..., 1] <= gap_rtol * np.abs(values[..., 0])
+        if np.any(tied):
+            raise SingularError(
+                f"λ1 of ∇²L of {model.label()} is not simple at θ = {_first_bad(theta, tied)} "
+                f"(λ1 = {values[tied][0, 0]:.6g}, λ2 = {values[tied][0, 1]:.6g}), so u1, ∇λ1 and the "
+                "limiting flows of Arora, Li, Panigrahi (2022) are undefined there; they need λ1 > λ2 "
+                "on Γ")
+    return values[..., 0], vectors[..., :, 0]
+
+
+def lambda1_gradient(model, theta, *, gap_rtol=GAP_RTOL):
+    """λ1 (...), u1 (..., d) and ∇λ1 = ∇³L[u1, u1] (..., d) of ∇²L at θ.
+
+    The formula for ∇λ1 holds for a simple eigenvalue only (first-order perturbation
+    theory); where λ1 − λ2 ≤ gap_rtol·|λ1| a :class:`SingularError` is raised.
+    """
+    theta = _states(model, theta)
+    lam1, u1 = top_eigenpair(model, theta, gap_rtol=gap_rtol)
+    return lam1, u1, _third_derivative_uu(model)(theta, u1, samples=model.numeric.samples())
+
+
+def normal_offset(model, theta):
+    """Signed distance of θ to Γ along u1 at the foot point: (θ − π(θ))·u1(π(θ)), shape (...).
+
+    The sign of u1 is fixed by u1·∇g_1 > 0, so the offset alternates in sign across Γ.
+    """
+    theta = _states(model, theta)
+    foot = closest_point(model, theta)
+    _, u1 = top_eigenpair(model, foot)
+    normal = model.numeric.constraints_jacobian(foot)[..., 0, :]
+    sign = np.where(np.einsum("...i,...i->...", u1, normal) < 0, -1.0, 1.0)
+    return sign * np.einsum("...i,...i->...", theta - foot, u1)

@@ -62,6 +62,11 @@ class Model:
         Constraints g(θ) whose common zero set is the manifold Γ of minima, or None.
     lambda1_on_manifold :
         An expression in θ equal to the top Hessian eigenvalue at points of Γ, or None.
+    conserved :
+        Expressions c(θ) conserved by gradient flow (∇c·∇L ≡ 0), d − (number of constraints)
+        of them, or None. With them the limit map Φ of gradient flow onto Γ is the point of
+        Γ with the same values of c (Arora, Li, Panigrahi, ICML 2022, §5), found without
+        integrating the flow: see :mod:`toymodels.limit_map`.
     constants :
         Symbols left symbolic, for derivations with generic coefficients; such a model has
         derivations but no numerics.
@@ -69,7 +74,7 @@ class Model:
 
     def __init__(self, loss, params, *, name="custom", formula=None, source=None, description="",
                  parameters=None, sample_symbols=(), data=None, min_loss=None, manifold=None,
-                 lambda1_on_manifold=None, constants=()):
+                 lambda1_on_manifold=None, conserved=None, constants=()):
         self.params = _symbol_list(params, "params")
         self.constants = _symbol_list(constants, "constants")
         if not self.params:
@@ -87,6 +92,8 @@ class Model:
                                                        for g in manifold]
         self.lambda1_on_manifold = (None if lambda1_on_manifold is None
                                     else self._param_expr(lambda1_on_manifold, "lambda1_on_manifold"))
+        self.conserved = None if conserved is None else [self._param_expr(c, "conserved quantity")
+                                                         for c in conserved]
 
     # -- validation -------------------------------------------------------------------
     def _validated_loss(self, loss):
@@ -258,7 +265,11 @@ class Model:
 
     # -- derived models -----------------------------------------------------------------------
     def sqrt_loss(self) -> "Model":
-        """The model √(L − min L) on which Arora, Li, Panigrahi (ICML 2022, §5) run GD."""
+        """The model √(L − min L) on which Arora, Li, Panigrahi (ICML 2022, §5) run GD.
+
+        Its gradient flow is that of L run at speed 1/(2√(L − min L)), so it keeps the manifold
+        and the conserved quantities (hence the limit map Φ) of L.
+        """
         if self.min_loss is None:
             raise UnsupportedError(
                 f"sqrt_loss() needs the minimum value of the loss of {self.name!r}, which is not "
@@ -267,7 +278,7 @@ class Model:
         return Model(sp.sqrt(self.loss - self.min_loss), self.params,
                      name=f"sqrt({self.name})", formula=f"sqrt(L - {self.min_loss}), L = {self.formula}",
                      source=self.source, parameters=self.parameters, min_loss=0,
-                     manifold=self.manifold,
+                     manifold=self.manifold, conserved=self.conserved,
                      description=f"Square root of the excess loss of {self.name}.")
 
     # -- numerics --------------------------------------------------------------------------------

@@ -11,8 +11,11 @@ def _scalar_net(weights, y, **metadata):
     product = sp.Mul(*weights)
     # On Γ = {∏w = y} the Hessian is ∇(∏w)∇(∏w)ᵀ, so λ1 = ‖∇∏w‖² = Σ_i ∏_{j≠i} w_j².
     lam1 = sum(sp.diff(product, w) ** 2 for w in weights)
+    # Gradient flow conserves w_i² − w_j² (w_i ∂L/∂w_i = (∏w − y)∏w for every i), so Φ has a
+    # closed form (Kreisler et al., ICML 2023): d − 1 differences fix the point of Γ.
+    conserved = [weights[0] ** 2 - w**2 for w in weights[1:]]
     return Model((product - y) ** 2 / 2, weights, min_loss=0, manifold=[product - y],
-                 lambda1_on_manifold=lam1, **metadata)
+                 lambda1_on_manifold=lam1, conserved=conserved, **metadata)
 
 
 @register

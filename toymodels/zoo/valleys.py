@@ -24,21 +24,29 @@ def rosenbrock(a=1, b=100):
 
 @register
 def rosenbrock_valley():
-    """(y − x²)²: the Rosenbrock valley alone, Γ = {y = x²} with λ1 = 2(1 + 4x²) on Γ."""
+    """(y − x²)²: the Rosenbrock valley alone, Γ = {y = x²} with λ1 = 2(1 + 4x²) on Γ.
+
+    Gradient flow has dy/dx = −1/(2x), so it conserves x·e^{2y}.
+    """
     x, y = sp.symbols("x y", real=True)
     return Model((y - x**2) ** 2, [x, y], name="rosenbrock_valley", formula="(y − x²)²",
                  source="Arora, Li, Panigrahi, ICML 2022 (manifold of minima setting)",
                  min_loss=0, manifold=[y - x**2], lambda1_on_manifold=2 * (1 + 4 * x**2),
+                 conserved=[x * sp.exp(2 * y)],
                  description="A curved one-dimensional manifold of minima.")
 
 
 @register
 def arora_valley():
-    """(1 + x²)y²: the figure toy of Arora, Li, Panigrahi (ICML 2022); Γ = {y = 0}, λ1 = 2(1 + x²)."""
+    """(1 + x²)y²: the figure toy of Arora, Li, Panigrahi (ICML 2022); Γ = {y = 0}, λ1 = 2(1 + x²).
+
+    Gradient flow conserves ln|x| + x²/2 − y²/2 (theory.md §5), declared as x·e^{(x² − y²)/2},
+    its signed exponential, which stays finite at x = 0.
+    """
     x, y = sp.symbols("x y", real=True)
     return Model((1 + x**2) * y**2, [x, y], name="arora_valley", formula="(1 + x²)y²",
                  source="Arora, Li, Panigrahi, ICML 2022", min_loss=0, manifold=[y],
-                 lambda1_on_manifold=2 * (1 + x**2),
+                 lambda1_on_manifold=2 * (1 + x**2), conserved=[x * sp.exp((x**2 - y**2) / 2)],
                  description="Flat manifold y = 0 whose sharpness grows with |x|.")
 
 
