@@ -29,3 +29,10 @@ def test_every_package_folder_is_installed():
                for p in (ROOT / "toymodels").rglob("__init__.py")}
     folders = {f.rstrip(".") for f in folders} | {"toymodels.derivations"}
     assert folders == listed
+
+
+def test_readme_quickstart_runs(capsys):
+    (quickstart,) = re.findall(r"```python\n(.*?)\n```", (ROOT / "README.md").read_text(), flags=re.S)
+    exec(compile(quickstart, "README quickstart", "exec"), {})  # our own documentation, not user input
+    out = capsys.readouterr().out
+    assert "sharpness × lr: 1.98" in out and "PF  error per step" in out
