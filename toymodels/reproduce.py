@@ -1,6 +1,7 @@
 """``toymodels reproduce``: run every claim, draw every figure, write one report.
 
-Claims run in parallel worker processes (``jobs``), each verdict is cached as soon as it is
+Claims run in parallel worker processes (``jobs``), one area (the id's prefix) per worker so
+that runs shared within an area are computed once; each verdict is cached as soon as it is
 known (:class:`~toymodels.cache.VerdictCache`), so an interrupted run resumes where it stopped;
 figures are drawn from the verdicts' artifacts, never from a second simulation; every file is
 written atomically, so an interrupted run leaves the previous report intact.
@@ -31,6 +32,17 @@ class Outcome:
     report: Path
     failed: list
     seconds: float
+
+
+def _run_area(claim_ids, quick, cache_folder):
+    """Run claims of one area in order in this worker, each verdict cached as soon as it is
+    known, so that runs an area's claims share (e.g. the manifold sweeps) are computed once."""
+    cache = VerdictCache(cache_folder)
+    verdicts = []
+    for claim_id in claim_ids:
+        verdicts.append(_run_claim(claim_id, quick))
+        cache.store(verdicts[-1], quick)
+    return verdicts
 
 
 def _run_claim(claim_id, quick):
@@ -75,8 +87,7 @@ def run_claims(selected, quick, jobs, cache, fresh, log=print):
         log(f"{len(selected) - len(todo)} claims from the cache of an earlier run (--fresh recomputes them)")
     bar = tqdm(total=len(todo), desc="claims", unit="claim", disable=not todo)
 
-    def finish(verdict):
-        cache.store(verdict, quick)
+    def report(verdict):
         results[verdict.claim_id] = (verdict, False)
         bar.write(f"{'PASS' if verdict.passed else 'FAIL'}  {verdict.claim_id}  ({verdict.seconds:.1f} s)  "
                   f"{verdict.measured}")
@@ -86,13 +97,20 @@ def run_claims(selected, quick, jobs, cache, fresh, log=print):
         with progress.shown(sys.stderr.isatty()):
             for claim in todo:
                 bar.set_postfix_str(claim.id)
-                finish(_run_claim(claim.id, quick))
+                verdict = _run_claim(claim.id, quick)
+                cache.store(verdict, quick)
+                report(verdict)
     else:
+        areas = {}
+        for claim in todo:  # the area is the id's prefix: "manifold" of "manifold.ngd_flow"
+            areas.setdefault(claim.id.split(".")[0], []).append(claim.id)
         # spawn, not fork: forking a process that has threads (tqdm's monitor) can deadlock
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(_run_claim, claim.id, quick) for claim in todo]
+            futures = [pool.submit(_run_area, ids, quick, cache.folder)
+                       for ids in sorted(areas.values(), key=len, reverse=True)]
             for future in as_completed(futures):
-                finish(future.result())
+                for verdict in future.result():
+                    report(verdict)
     bar.close()
     return results
 

@@ -143,7 +143,7 @@ def error_against_eta(artifacts):
             ax.set_xlabel("learning rate η")
             ax.set_ylabel("‖Φ(θ_k) − X(T)‖₂ at k = T/η²")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside upper center", ncol=5, fontsize=8.5)
+    fig.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=8.5)
     conventions_note(fig, CONVENTIONS + " Thick line: the optimizer's own limiting flow (normalized GD: "
                                         "−¼ P⊥∇log λ1; GD on √(L − min L): −⅛ P⊥∇λ1).")
     return fig
