@@ -75,12 +75,14 @@ class GD(Optimizer):
         return Step(x - _per_state(self.lr) * numeric.grad(x), np.broadcast_to(self.lr, x.shape[:-1]))
 
 
-def _unit_or_stationary(vector, scale=None):
-    """vector/‖vector‖ (or vector/scale), with a mask where the norm (scale) is zero."""
-    norm = np.linalg.norm(vector, axis=-1) if scale is None else scale
-    stationary = norm == 0
-    safe = np.where(stationary, 1.0, norm)
-    return vector / safe[..., None], 1.0 / safe, stationary
+def _scaled_step(x, grad, lr, scale):
+    """θ − (lr/scale)∇L with the lr used on ∇L, and the mask where scale = 0: there the update
+    is undefined (an exact stationary point), so the state does not move and lr 0 is recorded."""
+    stationary = scale == 0
+    if stationary.any():
+        scale = np.where(stationary, np.inf, scale)
+    used = lr / scale
+    return Step(x - used[..., None] * grad, used, stationary)
 
 
 class NormalizedGD(Optimizer):
@@ -95,15 +97,9 @@ class NormalizedGD(Optimizer):
         self.lr = _positive(lr, "lr")
 
     def step(self, numeric, x, state, rng):
-        # The hot loop of the manifold-flow sweeps: one fused pass, and the squared norm by
-        # einsum (np.linalg.norm over a short last axis costs ~2x more).
         grad = numeric.grad(x)
-        norm = np.sqrt(np.einsum("...i,...i->...", grad, grad))
-        stationary = norm == 0
-        if stationary.any():  # undefined update: no move, and lr 0 is recorded
-            norm = np.where(stationary, np.inf, norm)
-        lr = self.lr / norm
-        return Step(x - lr[..., None] * grad, lr, stationary)
+        # einsum: np.linalg.norm over a short last axis costs twice as much in this hot loop
+        return _scaled_step(x, grad, self.lr, np.sqrt(np.einsum("...i,...i->...", grad, grad)))
 
 
 class SqrtLossGD(Optimizer):
@@ -125,9 +121,7 @@ class SqrtLossGD(Optimizer):
 
     def step(self, numeric, x, state, rng):
         excess = np.maximum(numeric.loss(x) - float(numeric.model.min_loss), 0.0)
-        scaled, inverse, stationary = _unit_or_stationary(numeric.grad(x), 2 * np.sqrt(excess))
-        move = np.where(stationary[..., None], 0.0, _per_state(self.lr) * scaled)
-        return Step(x - move, np.where(stationary, 0.0, self.lr * inverse), stationary)
+        return _scaled_step(x, numeric.grad(x), self.lr, 2 * np.sqrt(excess))
 
 
 class SGD(Optimizer):

@@ -59,16 +59,19 @@ def simulate(model, optimizer, x0, steps, record=("loss",), *, save_every=1, see
     active = np.ones(batch, dtype=bool)
     rng = np.random.default_rng(seed)
     state = optimizer.init_state(numeric, x)
+    squared_bound = float(max_norm) ** 2 if max_norm < 1e150 else np.inf
 
     def stop(mask, label, k):
         nonlocal active
+        if not mask.any():  # the common case, on the hot path
+            return
         mask = mask & active
         status[mask] = label
         stop_step[mask] = k
         active = active & ~mask
 
     def save(j, k):
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # also called before the loop
             values = {name: METRICS[name](numeric, x) for name in record}
         bad = np.zeros(batch, dtype=bool)
         for v in values.values():
@@ -86,29 +89,33 @@ def simulate(model, optimizer, x0, steps, record=("loss",), *, save_every=1, see
 
     save(0, 0)
     next_saved, next_lr = 1, 0
-    for k in progress_bars.bar(range(steps), show=progress, desc=f"{optimizer.name} on {model.name}",
-                               unit="step", mininterval=0.5):
-        if not active.any():
-            break
-        with np.errstate(all="ignore"):
+    # Non-finite values are expected (that is how divergence shows) and handled per start below.
+    with np.errstate(all="ignore"):
+        for k in progress_bars.bar(range(steps), show=progress, desc=f"{optimizer.name} on {model.name}",
+                                   unit="step", mininterval=0.5):
+            if not active.any():
+                break
             step = optimizer.step(numeric, x, state, rng)
-            bad = ~np.all(np.isfinite(step.x), axis=-1) | (np.linalg.norm(step.x, axis=-1) > max_norm)
-        if next_lr < len(lr_steps) and lr_steps[next_lr] == k:
-            lrs[next_lr] = np.where(active, step.lr, 0.0)
-            next_lr += 1
-        moving = active & ~bad
-        x = np.where(moving[..., None], step.x, x)
-        if step.state is not None:
-            state = np.where(moving[..., None], step.state, state)
-        stop(bad, DIVERGED, k)  # the state after step k is the last valid one
-        if step.stationary is not None:
-            stop(step.stationary, CONVERGED, k)
-        if tol is not None:
-            with np.errstate(all="ignore"):
+            if squared_bound < np.inf:  # one pass; "not ≤" also catches NaN and inf entries
+                bad = ~(np.einsum("...i,...i->...", step.x, step.x) <= squared_bound)
+            else:
+                bad = ~np.all(np.isfinite(step.x), axis=-1) | (np.linalg.norm(step.x, axis=-1) > max_norm)
+            if next_lr < len(lr_steps) and lr_steps[next_lr] == k:
+                lrs[next_lr] = np.where(active, step.lr, 0.0)
+                next_lr += 1
+            moving = active & ~bad
+            everyone = moving.all()
+            x = step.x if everyone else np.where(moving[..., None], step.x, x)
+            if step.state is not None:
+                state = step.state if everyone else np.where(moving[..., None], step.state, state)
+            stop(bad, DIVERGED, k)  # the state after step k is the last valid one
+            if step.stationary is not None:
+                stop(step.stationary, CONVERGED, k)
+            if tol is not None:
                 stop(np.linalg.norm(numeric.grad(x), axis=-1) <= tol, CONVERGED, k + 1)
-        if next_saved < n_saved and saved_steps[next_saved] == k + 1:
-            save(next_saved, k + 1)
-            next_saved += 1
+            if next_saved < n_saved and saved_steps[next_saved] == k + 1:
+                save(next_saved, k + 1)
+                next_saved += 1
     while next_saved < n_saved:  # every start stopped early: their states are frozen
         xs[next_saved] = x
         for name in record:
