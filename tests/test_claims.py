@@ -26,7 +26,7 @@ def test_select_by_pattern_and_unknown_ids():
 
 
 a, b = sp.symbols("a b", real=True)
-TRUE_FACTS = dict(min_loss=0, manifold=[a * b - 1], lambda1_on_manifold=a**2 + b**2)
+TRUE_FACTS = dict(min_loss=0, manifold=[a * b - 1], lambda1_on_manifold=a**2 + b**2, conserved=[a**2 - b**2])
 
 
 @pytest.mark.parametrize("wrong", [
@@ -36,6 +36,7 @@ TRUE_FACTS = dict(min_loss=0, manifold=[a * b - 1], lambda1_on_manifold=a**2 + b
     {"min_loss": 1},  # a stated minimum above sampled values
     {"manifold": [a * b - 2]},  # wrong manifold: ∇L ≠ 0 there
     {"manifold": [a - 1, b - 1]},  # wrong codimension: rank H = 1, not 2
+    {"conserved": [a**2 + b**2]},  # not conserved by gradient flow (a² − b² is)
 ])
 def test_conformance_rejects_wrong_facts(wrong):
     right = Model((a * b - 1) ** 2 / 2, [a, b], **TRUE_FACTS)

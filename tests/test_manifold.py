@@ -14,7 +14,8 @@ from scipy.special import lambertw
 from toymodels import Model, optim, simulate, zoo
 from toymodels.errors import InvalidInputError, ModelSpecError, SingularError, UnsupportedError
 from toymodels.flows import manifold_flow, manifold_ngd, manifold_sqrt, solve_on_manifold
-from toymodels.limit_map import LimitMapError, conserved_quantities, limit_map
+from toymodels.errors import LimitMapError
+from toymodels.limit_map import conserved_quantities, limit_map
 from toymodels.manifold import (closest_point, distance_to_manifold, lambda1_gradient, normal_offset,
                                 sample_manifold, tangent_projector)
 

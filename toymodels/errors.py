@@ -35,3 +35,8 @@ class UnsupportedError(ToyModelError):
 
 class SingularError(ToyModelError, ArithmeticError):
     """A mathematically singular case (e.g. eta*lambda = 1 in the principal flow)."""
+
+
+class LimitMapError(SingularError):
+    """The limit map Φ(θ) of gradient flow is undefined or was not reached (gradient flow to a
+    saddle, a step-size collapse, no convergence in time)."""

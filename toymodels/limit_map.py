@@ -26,15 +26,11 @@ import numpy as np
 import sympy as sp
 
 from .compile import CompiledFunction
-from .errors import InvalidInputError, ModelSpecError, SingularError
+from .errors import InvalidInputError, LimitMapError, ModelSpecError
 from .integrate import integrate
 from .manifold import compiled, first_order_distance, project_to_manifold, require_manifold
 
 METHODS = ("auto", "conserved", "flow")
-
-
-class LimitMapError(SingularError):
-    """Φ(θ) is undefined or was not reached (gradient flow to a saddle, no convergence)."""
 
 
 def _conserved_functions(model):
@@ -57,6 +53,13 @@ def conserved_quantities(model, theta):
     if model.conserved is None:
         raise InvalidInputError(f"{model.label()} declares no conserved quantities")
     return _conserved_functions(model)[0](model.numeric._theta(theta))
+
+
+def conserved_jacobian(model, theta):
+    """∂c/∂θ, shape (..., d − M, d), of the declared conserved quantities."""
+    if model.conserved is None:
+        raise InvalidInputError(f"{model.label()} declares no conserved quantities")
+    return _conserved_functions(model)[1](model.numeric._theta(theta))
 
 
 def _check_counts(model):

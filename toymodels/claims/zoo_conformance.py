@@ -10,6 +10,7 @@ for conditioning while still rejecting any wrong formula by many orders of magni
 import numpy as np
 
 from .. import zoo
+from ..limit_map import conserved_jacobian
 from ..manifold import sample_manifold
 from . import Verdict, claim
 
@@ -17,6 +18,7 @@ GRAD_TOL = 1e-8
 LAMBDA1_RTOL = 1e-9
 LOSS_TOL = 1e-12
 RANK_RTOL = 1e-7
+CONSERVED_RTOL = 1e-10
 
 #: Entries checked beyond the defaults, to exercise parameters (rotations, depth, noise, ...).
 VARIANTS = [
@@ -40,6 +42,13 @@ def check_entry(model, rng, n_points=20, box=2.0):
         below = float(np.min(numeric.loss(random_points)) - float(model.min_loss))
         report["min over random points minus stated min"] = below
         report["ok"] &= below >= -LOSS_TOL
+    if model.conserved is not None:
+        # ∇c·∇L = 0: gradient flow conserves c. Relative to ‖∇c‖‖∇L‖, round-off is ~1e-15.
+        jac, grad = conserved_jacobian(model, random_points), numeric.grad(random_points)
+        scale = np.linalg.norm(jac, axis=-1) * np.linalg.norm(grad, axis=-1)[..., None]
+        drift = float(np.max(np.abs(jac @ grad[..., None])[..., 0] / np.maximum(scale, 1e-300)))
+        report["max |∇c·∇L| / (‖∇c‖‖∇L‖) of the conserved quantities"] = drift
+        report["ok"] &= drift <= CONSERVED_RTOL
     if model.manifold is None:
         report["manifold"] = "none stated"
         return report
@@ -65,7 +74,8 @@ def check_entry(model, rng, n_points=20, box=2.0):
 
 @claim("zoo.conformance",
        "Every zoo entry's stated facts hold: L = min L, ∇L = 0 and rank ∇²L = codim Γ on its "
-       "manifold of minima Γ, the stated λ1 on Γ, and no sampled point below the stated minimum.",
+       "manifold of minima Γ, the stated λ1 on Γ, no sampled point below the stated minimum, and "
+       "∇c·∇L = 0 for every quantity c it declares conserved by gradient flow.",
        "toymodels catalog metadata (each entry cites its paper)",
        conventions="losses exactly as each entry states them; λ1 = top eigenvalue of ∇²L",
        models="every zoo entry with its default parameters, and the variants listed in the details")
@@ -77,13 +87,16 @@ def conformance(quick=False):
     failed = [r["model"] for r in reports if not r["ok"]]
     worst_grad = max(r.get("max ‖∇L‖ on Γ", 0.0) for r in reports)
     worst_lam = max(r.get("max rel. error of stated λ1", 0.0) for r in reports)
+    conserving = [r for r in reports if "max |∇c·∇L| / (‖∇c‖‖∇L‖) of the conserved quantities" in r]
+    worst_drift = max(r["max |∇c·∇L| / (‖∇c‖‖∇L‖) of the conserved quantities"] for r in conserving)
     return Verdict(
         passed=not failed,
         measured=f"{len(reports) - len(failed)}/{len(reports)} entries conform; worst ‖∇L‖ on Γ "
-                 f"{worst_grad:.1e}, worst rel. λ1 error {worst_lam:.1e}",
+                 f"{worst_grad:.1e}, worst rel. λ1 error {worst_lam:.1e}; conserved quantities of "
+                 f"{len(conserving)} entries: worst |∇c·∇L|/(‖∇c‖‖∇L‖) {worst_drift:.1e}",
         expected=f"all {len(reports)} entries conform",
         tolerance=f"‖∇L‖ ≤ {GRAD_TOL:g}, rel. λ1 error ≤ {LAMBDA1_RTOL:g}, |L − min L| ≤ {LOSS_TOL:g}, "
-                  f"eigenvalues counted non-zero above {RANK_RTOL:g}·λ1",
+                  f"eigenvalues counted non-zero above {RANK_RTOL:g}·λ1, |∇c·∇L| ≤ {CONSERVED_RTOL:g}·‖∇c‖‖∇L‖",
         tolerance_reason="points are projected onto Γ to ‖g‖ ≈ 1e-13; the tolerances allow for the "
                          "conditioning of ∇L and λ1 there and are far below any formula error",
         details={"entries": reports, "failed": failed})

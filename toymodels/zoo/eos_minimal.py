@@ -35,5 +35,5 @@ def lcosh_xy():
     x, y = sp.symbols("x y", real=True)
     return Model(logcosh(x * y), [x, y], name="lcosh_xy", formula="log cosh(xy)",
                  source="Song & Yun, 2023; Ahn et al., 2023", min_loss=0, manifold=[x * y],
-                 lambda1_on_manifold=x**2 + y**2,
+                 lambda1_on_manifold=x**2 + y**2, conserved=[y**2 - x**2],
                  description="Trajectory alignment: GD ends just below 2/η.")
