@@ -1,5 +1,7 @@
 """The vector fields of toymodels.flows against independent references, and their bad input."""
 
+import sys
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -10,6 +12,7 @@ from toymodels.errors import InvalidInputError, SingularError, UnsupportedError
 from toymodels.flows import (MAX_ORDER, VectorField, bea_coefficients, exact_quadratic_solution, gradient,
                              modified, phi, principal)
 from toymodels.integrate import integrate
+from toymodels.reference import integrate_mpmath, to_numpy
 
 
 def logm_reference(hess, grad, lr):
@@ -188,3 +191,65 @@ def test_a_start_outside_the_domain_of_the_loss_is_a_status_not_a_crash():
     assert real.status.tolist() == ["finished", "diverged"] and real.stop_time[1] == 0
     pf = integrate(principal(model, 0.1), np.array([[2.0, 0.5], [0.0, 0.5]], dtype=complex), 0.5)  # log 0
     assert pf.status.tolist() == ["finished", "diverged"] and np.all(np.isfinite(pf.x))
+
+
+def test_closed_form_blocks_are_exact_at_an_exceptional_point_and_under_a_large_shift():
+    principal_module = sys.modules["toymodels.flows.principal"]
+    g = np.array([0.3 - 0.1j, -0.7 + 0.2j])
+    cases = [  # (Hessian, lr): complex symmetric, not diagonalizable (b = ±i(a − c)/2) or nearly so
+        (np.array([[2.5, 1j], [1j, 0.5]]), 0.5),
+        (np.array([[2.5, 1j * (1 + 1e-9)], [1j * (1 + 1e-9), 0.5]]), 0.5),
+        (np.array([[1e8 + 1, 0.5], [0.5, 1e8]], dtype=complex), 0.5e-8),  # a large common shift
+        (np.array([[3.0, 0.0], [0.0, 3.0]], dtype=complex), 0.25),  # a multiple of the identity
+    ]
+    for hess, lr in cases:
+        value, _ = principal_module._phi_times_gradient_blocks(hess, g, [(0, 1)], lr, False, None)
+        np.testing.assert_allclose(value, logm_reference(hess, g, lr), rtol=1e-9)
+
+
+def test_phi_and_its_derivative_are_quiet_and_right_far_from_zero_too():
+    principal_module = sys.modules["toymodels.flows.principal"]
+    x = np.array([1e-3, 0.3, 1e30, -2.0]) + 0j  # the series near 0 must not be evaluated at 1e30
+    values = phi(x)
+    assert np.all(np.isfinite(values))
+    step = 1e-6
+    numeric_derivative = (phi(x[:2] + step) - phi(x[:2] - step)) / (2 * step)
+    np.testing.assert_allclose(principal_module.phi_prime(x[:2]), numeric_derivative, rtol=1e-8)
+    np.testing.assert_allclose(principal_module.phi_prime(np.array([0.0])), -0.5)
+
+
+def test_continuation_picks_the_nearest_sheet_and_flags_an_ambiguous_one():
+    principal_module = sys.modules["toymodels.flows.principal"]
+    x = np.array([[0.99 + 0.01j, 0.1 + 0j]])
+    log = x * phi(x)
+    reference = np.concatenate([x, log + np.array([2j * np.pi, 0])], axis=-1)  # one sheet up
+    k, ambiguous = principal_module.continued_logs(x, log, reference)
+    assert k.tolist() == [[1.0, 0.0]] and not ambiguous.any()
+    reference = np.concatenate([x, log + np.array([1j * np.pi, 0])], axis=-1)  # half-way: ambiguous
+    assert principal_module.continued_logs(x, log, reference)[1].all()
+
+
+def test_learning_rates_of_a_flow_are_single_numbers():
+    with pytest.raises(InvalidInputError, match="lr must be a single number"):
+        principal(zoo.get("two_layer_scalar"), [0.1, 0.3])
+    with pytest.raises(InvalidInputError, match="lr must be a single number"):
+        modified(zoo.get("two_layer_scalar"), np.array([0.1, 0.3]), 1)
+
+
+def test_principal_flow_matches_a_30_digit_reference_on_a_nonlinear_loss():
+    # 1-D: θ' = log(1 − ηL'')/(ηL'') · L' on L = θ⁴/4 + θ²/2 with ηL''(0.5) = 0.525, integrated
+    # independently by mpmath's Taylor method at 30 digits. (Past ηL'' = 1 the log's branch
+    # point makes mpmath's Taylor steps tiny: minutes, so that regime is checked against GD and
+    # logm instead.)
+    theta, lr = sp.Symbol("theta"), 0.3
+    loss = theta**4 / 4 + theta**2 / 2
+    curvature = lr * sp.diff(loss, theta, 2)
+    field = sp.Matrix([sp.log(1 - curvature) / curvature * sp.diff(loss, theta)])
+    times = np.linspace(0, 0.6, 4)
+    reference = to_numpy(integrate_mpmath(field, [theta], ["0.5"], [str(t) for t in times], dps=30))[:, 0]
+    ours = integrate(principal(Model(loss, [theta]), lr), np.array([0.5 + 0j]), times[-1], saveat=times,
+                     rtol=1e-12, atol=1e-14).x[:, 0]
+    np.testing.assert_allclose(ours, reference, rtol=1e-11, atol=1e-13)
+    wrong = integrate(principal(Model(loss, [theta]), lr * 1.001), np.array([0.5 + 0j]), times[-1],
+                      saveat=times, rtol=1e-12, atol=1e-14).x[-1, 0]
+    assert abs(wrong - reference[-1]) > 1e-6  # a 0.1% error in η is visible

@@ -19,6 +19,7 @@ from scipy.integrate._ivp import dop853_coefficients as _dop
 
 from .errors import InvalidInputError
 from .solution import DIVERGED, FINISHED, STEP_SIZE_COLLAPSE, Solution
+from .validate import integer_at_least, positive_number
 
 METHODS = ("rk4", "dop853")
 TIME_UNIT = "flow time t (one GD step = lr units, theory.md §0)"
@@ -30,16 +31,6 @@ _N = _dop.N_STAGES  # 12 stages; the error estimate also uses f at the new state
 _A, _B, _E3, _E5 = _dop.A[:_N, :_N], _dop.B, _dop.E3, _dop.E5
 
 COMPLEX_MESSAGE = "this field is complex-valued; pass a complex x0 (e.g. x0.astype(complex))"
-
-
-def _positive(value, what, allow_inf=False):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{what} must be a number > 0, got {value!r}") from None
-    if not number > 0 or (math.isinf(number) and not allow_inf):
-        raise InvalidInputError(f"{what} must be a finite number > 0, got {value!r}")
-    return number
 
 
 def _check_saveat(saveat, t1):
@@ -274,17 +265,16 @@ def integrate(field, x0, t1, *, saveat=None, method="dop853", dt=None, rtol=1e-1
     """
     if method not in METHODS:
         raise InvalidInputError(f"unknown method {method!r}; valid methods: {', '.join(METHODS)}")
-    t1 = _positive(t1, "t1")
+    t1 = positive_number(t1, "t1")
     times = _check_saveat([0.0, t1] if saveat is None else saveat, t1)
     x = _check_x0(x0)
     if method == "rk4" and dt is None:
         raise InvalidInputError("method 'rk4' needs a step size: pass dt=...")
-    dt = None if dt is None else _positive(dt, "dt")
-    rtol, atol = _positive(rtol, "rtol"), _positive(atol, "atol")
-    max_norm = _positive(max_norm, "max_norm", allow_inf=True)
-    if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
-        raise InvalidInputError(f"max_steps must be an integer >= 1, got {max_steps!r}")
-    min_step = 1e-12 * max(1.0, t1) if min_step is None else _positive(min_step, "min_step")
+    dt = None if dt is None else positive_number(dt, "dt")
+    rtol, atol = positive_number(rtol, "rtol"), positive_number(atol, "atol")
+    max_norm = positive_number(max_norm, "max_norm", allow_inf=True)
+    max_steps = integer_at_least(max_steps, "max_steps")
+    min_step = 1e-12 * max(1.0, t1) if min_step is None else positive_number(min_step, "min_step")
 
     batch, d = x.shape[:-1], x.shape[-1]
     flat = x.reshape(-1, d)

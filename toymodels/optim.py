@@ -13,17 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InvalidInputError, UnsupportedError
-
-
-def _positive(value, what):
-    """A float > 0, or for learning rates an array of them (one per start, for lr sweeps)."""
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{what} must be a number, got {value!r}") from None
-    if array.size == 0 or not np.all(np.isfinite(array)) or np.any(array <= 0):
-        raise InvalidInputError(f"{what} must be finite and > 0, got {value!r}")
-    return float(array) if array.ndim == 0 else array
+from .validate import positive_number, positive_rates
 
 
 def _per_state(lr):
@@ -69,7 +59,7 @@ class GD(Optimizer):
     name = "gd"
 
     def __init__(self, lr):
-        self.lr = _positive(lr, "lr")
+        self.lr = positive_rates(lr, "lr")
 
     def step(self, numeric, x, state, rng):
         return Step(x - _per_state(self.lr) * numeric.grad(x), np.broadcast_to(self.lr, x.shape[:-1]))
@@ -94,7 +84,7 @@ class NormalizedGD(Optimizer):
     name = "ngd"
 
     def __init__(self, lr):
-        self.lr = _positive(lr, "lr")
+        self.lr = positive_rates(lr, "lr")
 
     def step(self, numeric, x, state, rng):
         grad = numeric.grad(x)
@@ -111,7 +101,7 @@ class SqrtLossGD(Optimizer):
     name = "sqrt_gd"
 
     def __init__(self, lr):
-        self.lr = _positive(lr, "lr")
+        self.lr = positive_rates(lr, "lr")
 
     def check(self, model):
         if model.min_loss is None:
@@ -135,7 +125,7 @@ class SGD(Optimizer):
     name = "sgd"
 
     def __init__(self, lr, batch_size, replace=False):
-        self.lr = _positive(lr, "lr")
+        self.lr = positive_rates(lr, "lr")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
             raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.batch_size = int(batch_size)
@@ -175,7 +165,7 @@ class DAL(Optimizer):
             raise InvalidInputError(f"p must be a number, got {p!r}") from None
         if not np.isfinite(self.p) or self.p < 0:
             raise InvalidInputError(f"p must be a finite number >= 0, got {p!r}")
-        self.lr_max = _positive(lr_max, "lr_max")
+        self.lr_max = positive_number(lr_max, "lr_max")
 
     def lr_at(self, numeric, x, grad=None):
         """η_t at states x and the mask of states with zero gradient (where v is undefined)."""
@@ -199,7 +189,7 @@ class Momentum(Optimizer):
     name = "momentum"
 
     def __init__(self, lr, beta=0.9):
-        self.lr = _positive(lr, "lr")
+        self.lr = positive_rates(lr, "lr")
         try:
             self.beta = float(beta)
         except (TypeError, ValueError):

@@ -1,10 +1,12 @@
 """Run a discrete optimizer on a batch of starts: :func:`simulate`."""
 
 import numpy as np
+
 from . import progress as progress_bars
 from .errors import InvalidInputError, UnknownNameError
 from .optim import Optimizer
 from .trajectory import CONVERGED, DIVERGED, RUNNING, Trajectory
+from .validate import integer_at_least
 
 #: Metrics that can be recorded at the saved states, as functions of (numeric model, states).
 METRICS = {
@@ -14,12 +16,6 @@ METRICS = {
 }
 
 CONVENTIONS = "GD step k compared with flow time t = k·lr; loss as defined by the model (squared losses carry ½)"
-
-
-def _positive_int(value, what, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidInputError(f"{what} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def simulate(model, optimizer, x0, steps, record=("loss",), *, save_every=1, seed=0,
@@ -37,8 +33,8 @@ def simulate(model, optimizer, x0, steps, record=("loss",), *, save_every=1, see
     if not isinstance(optimizer, Optimizer):
         raise InvalidInputError(f"optimizer must be a toymodels.optim optimizer, got {optimizer!r}")
     optimizer.check(model)
-    steps = _positive_int(steps, "steps", minimum=0)
-    save_every = _positive_int(save_every, "save_every")
+    steps = integer_at_least(steps, "steps", minimum=0)
+    save_every = integer_at_least(save_every, "save_every")
     unknown = sorted(set(record) - set(METRICS))
     if unknown:
         raise UnknownNameError(f"unknown metric {', '.join(unknown)}; recordable: {', '.join(METRICS)}")

@@ -16,7 +16,7 @@ import sympy as sp
 
 from ..compile import CompiledFunction
 from ..errors import InvalidInputError
-from ..optim import _positive
+from ..validate import positive_number
 from .field import VectorField
 
 #: Highest order derived: the Lie series grows combinatorially; on rosenbrock order 4 takes
@@ -78,7 +78,7 @@ def modified(model, lr, order) -> VectorField:
     order 0 is gradient flow, 1 the IGR flow −∇L − (η/2)H∇L, 2 adds
     −η²[(1/3)H²∇L + (1/12)∇³L[∇L, ∇L]].
     """
-    lr = _positive(lr, "lr")
+    lr = positive_number(lr, "lr")
     start = time.perf_counter()
     parts = _compiled_coefficients(model, order)
     derivation_seconds = time.perf_counter() - start
