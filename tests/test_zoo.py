@@ -27,7 +27,7 @@ def test_unknown_parameter_lists_valid_parameters():
 
 
 @pytest.mark.parametrize("name, params", [("deep_scalar", {"depth": 0}), ("chen_bruna", {"mu": -1}),
-                                          ("linear_net", {"depth": 4}), ("two_layer_scalar", {"y": 0}),
+                                          ("linear_net", {"depth": 1}), ("two_layer_scalar", {"y": 0}),
                                           ("quadratic", {"eigenvalues": ()}),
                                           ("quadratic", {"eigenvalues": (1, 2), "center": (1,)}),
                                           ("linear_regression", {"noise": -1})])

@@ -114,6 +114,18 @@ class SqrtLossGD(Optimizer):
         return _scaled_step(x, numeric.grad(x), self.lr, 2 * np.sqrt(excess))
 
 
+def draw_batches(n_samples, batch_size, shape, rng, replace=False):
+    """Mini-batches of sample indices, shape (*shape, batch_size), each drawn independently.
+
+    Without replacement a batch is a uniformly random subset of ``batch_size`` distinct samples
+    (the first entries of a random permutation); with replacement its indices are i.i.d.
+    uniform. SGD and the Monte Carlo estimates of :mod:`toymodels.diagnostics` share this rule.
+    """
+    if replace:
+        return rng.integers(0, n_samples, size=(*shape, batch_size))
+    return np.argsort(rng.random((*shape, n_samples)), axis=-1)[..., :batch_size]
+
+
 class SGD(Optimizer):
     """Mini-batch SGD θ ← θ − η∇L_B(θ), with a fresh batch B for every state at every step.
 
@@ -140,9 +152,7 @@ class SGD(Optimizer):
 
     def draw_batches(self, n_samples, shape, rng):
         """Sample indices of shape (*shape, batch_size)."""
-        if self.replace:
-            return rng.integers(0, n_samples, size=(*shape, self.batch_size))
-        return np.argsort(rng.random((*shape, n_samples)), axis=-1)[..., : self.batch_size]
+        return draw_batches(n_samples, self.batch_size, shape, rng, self.replace)
 
     def step(self, numeric, x, state, rng):
         batch = self.draw_batches(numeric.model.n_samples, x.shape[:-1], rng)
