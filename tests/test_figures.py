@@ -19,7 +19,7 @@ def test_figure_draws_its_claims_arrays_with_labels(spec, quick_run):
     try:
         axes = [ax for ax in fig.axes if ax.has_data()]
         assert axes, "nothing drawn"
-        assert all(ax.get_xlabel() for ax in axes)
+        assert any(ax.get_xlabel() for ax in axes)  # a grid labels its bottom row only
         assert any(ax.get_ylabel() for ax in axes)
         labels = {t.get_text() for legend in [*fig.legends, *(ax.get_legend() for ax in axes)] if legend
                   for t in legend.get_texts()}

@@ -58,7 +58,7 @@ def fit_gap(lrs, gaps):
        "On log cosh(xy), GD from starts whose gradient-flow end point is sharper than 2/η ends at the "
        "same point for every start, just below 2/η, with a gap 2/η − S ≈ c·η: fitted log-log slope 1 "
        "and 0 < gap ≤ 2η.",
-       "Song & Yun, NeurIPS 2023 (trajectory alignment); Ahn et al., 2023 (theory.md §4)",
+       "Song & Yun, NeurIPS 2023 (trajectory alignment); Ahn et al., 2023",
        conventions="L = log cosh(xy); sharpness = λ1(∇²L) (= y² on the axis x = 0); starts with GFS "
                    "sharpness κ·2/η, κ ∈ [1.1, 2]",
        models="lcosh_xy")

@@ -50,7 +50,7 @@ def orbit(mu, ks, steps):
 @claim("eos.chen_bruna_orbit",
        "On ¼(x² − μ)² with η = K/μ, 1 < K ≤ 1.121, GD converges to a period-2 orbit {δ1, δ2} whose "
        "two points both satisfy η = 1/(δ²(√(μ/δ² − 3/4) + ½)) to 1e-10.",
-       "Chen & Bruna, 2023 (beyond the edge of stability via two-step updates), theory.md §4",
+       "Chen & Bruna, 2023 (beyond the edge of stability via two-step updates)",
        conventions="f = ¼(x² − μ)² as in the paper; GD x ← x − ηf'(x); start 1.05√μ; 1500 steps",
        models="chen_bruna(mu) for mu in (0.5, 1, 4)")
 def chen_bruna_orbit(quick=False):

@@ -61,7 +61,7 @@ def gd_on_starts(model, lr, starts, steps):
        "On scalar networks ½(∏w_i − 1)² of depth 3–5, from positive starts with ∏w < 1 and "
        "2/η < φ(w0) ≤ 2√2/η, the GFS sharpness φ(w_k) is non-increasing along GD and GD ends at a "
        "minimum with sharpness ≤ 2/η.",
-       "Kreisler, Nacson, Soudry, Carmon, ICML 2023 (theory.md §4)",
+       "Kreisler, Nacson, Soudry, Carmon, ICML 2023",
        conventions="L = ½(∏w_i − 1)² (with the ½); φ(w) = Σ 1/(w_i² + s), ∏√(w_i² + s) = 1; "
                    "sharpness = λ1(∇²L)",
        models="deep_scalar(depth=3, 4, 5, y=1)")

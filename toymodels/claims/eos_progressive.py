@@ -88,7 +88,7 @@ def _measured(row):
        "2/η and then stays within ±15% of 2/η (≥ 95% of the time, mean within ±5%) until the end of "
        "the run, while the loss decreases overall but rises in ≥ 10% of the steps; for η = 0.5, 0.7, 1; "
        "at η/2 the sharpness rises above the band of η.",
-       "Cohen, Kaur, Li, Kolter, Talwalkar, ICLR 2021 (theory.md §4)",
+       "Cohen, Kaur, Li, Kolter, Talwalkar, ICLR 2021",
        conventions="L = mean ½(f − y)² (with the ½); sharpness = λ1(∇²L), dense, every 20 steps (25 in "
                    "quick mode); "
                    "time in GD steps",

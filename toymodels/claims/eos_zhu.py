@@ -55,7 +55,7 @@ def run_both(lrs, steps):
        "On ½(1 − xyzw)² GD from symmetric starts z = x, w = y whose gradient-flow solution is sharper "
        "than 2/η converges to a minimum with sharpness in (2/η − (20/3)η, 2/η); the degree-2 model "
        "½(1 − xy)² from comparable starts (same GFS sharpness κ·2/η) ends below that band.",
-       "Zhu, Wang, Wang, Zhou, Ge, ICLR 2023 (theory.md §4)",
+       "Zhu, Wang, Wang, Zhou, Ge, ICLR 2023",
        conventions="L = ½(1 − xyzw)² and ½(1 − xy)² (with the ½); sharpness = λ1(∇²L); starts y0 = 0.05, "
                    "GFS sharpness κ·2/η, κ ∈ {1.1, 1.25, 1.5}",
        models="zhu_minimal, two_layer_scalar(y=1)")

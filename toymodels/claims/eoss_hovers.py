@@ -1,6 +1,6 @@
 """eoss.minibs_hovers: under SGD, MiniBS settles at 2/η while the full-batch sharpness stays lower.
 
-Andreyev & Beneventano (2024–2025; theory.md §6): under SGD it is a mini-batch curvature that
+Andreyev & Beneventano (2024–2025: under SGD it is a mini-batch curvature that
 rises to 2/η and hovers there, not λmax(H), which settles lower, the lower the smaller the batch
 or the larger η. The first version names MiniBS = E_B λmax(H_B); later versions name batch
 sharpness E_B[g_Bᵀ H_B g_B/‖g_B‖²]. Both are measured here on the same batches, with λmax(H).
@@ -68,7 +68,7 @@ def summarize(lr, b, n, data, i):
        "rises to 2/η and hovers there (second-half mean within ±10%, ≥ 90% of samples within ±20%) while "
        "λmax(H) stays below it; the full-batch sharpness is lower for smaller B and for larger η. "
        "Batch sharpness is measured alongside.",
-       "Andreyev & Beneventano, 2024–2025 (edge of stochastic stability; theory.md §6)",
+       "Andreyev & Beneventano, 2024–2025 (edge of stochastic stability)",
        conventions="L = mean ½(f − y)²; batches without replacement, a fresh batch per step; MiniBS and "
                    "batch sharpness by Monte Carlo over 128 batches (64 in quick mode; s.e. reported); λmax dense",
        models=DESCRIPTION)

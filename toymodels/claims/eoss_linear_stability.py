@@ -1,6 +1,6 @@
 """eoss.linear_stability: the mean-square stability threshold of SGD at an interpolating minimum.
 
-Wu, Ma, E (NeurIPS 2018; theory.md §6), exact in one dimension: near an interpolating minimum,
+Wu, Ma, E (NeurIPS 2018, exact in one dimension: near an interpolating minimum,
 e = w − w* evolves as e ← (1 − η h_B) e with h_B the mean per-sample curvature of the batch, so
 E[e_{k+1}²] = [(1 − ηa)² + η² c s²] E[e_k²] with a = mean h_i, s² = their variance and
 c = (n − B)/(B(n − 1)) for batches drawn without replacement, c = 1/B with replacement. SGD is
@@ -76,7 +76,7 @@ def simulated_boundary(model, lrs, b, replace, chains, seed):
        "exactly for η ≤ 2a/(a² + c s²), c = (n − B)/(B(n − 1)) without replacement and 1/B with "
        "replacement: the simulated stability boundary matches it within 4 standard errors for B = 2, 4, 8 "
        "and both schemes, and rejects the other scheme's c and the GD threshold 2/a.",
-       "Wu, Ma, E, NeurIPS 2018 (theory.md §6)",
+       "Wu, Ma, E, NeurIPS 2018",
        conventions="per-sample loss ½(w x_i − y_i)², curvatures h_i = x_i²; mean-square growth of "
                    f"e = w − w* over {STEPS} SGD steps from e0 = 1",
        models="linear_regression(n=16, dim=1, noise=0, seed=0, inputs='uniform')")

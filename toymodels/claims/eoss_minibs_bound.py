@@ -1,6 +1,6 @@
 """eoss.minibs_ge_sharpness: MiniBS ≥ λmax(H) ≥ … and batch sharpness ≤ MiniBS, exactly.
 
-Andreyev & Beneventano (2024–2025; theory.md §6): E_B H_B = H for uniformly drawn batches, and
+Andreyev & Beneventano (2024–2025: E_B H_B = H for uniformly drawn batches, and
 λmax is convex, so by Jensen MiniBS = E_B λmax(H_B) ≥ λmax(E_B H_B) = λmax(H); batch by batch the
 Rayleigh quotient g_Bᵀ H_B g_B/‖g_B‖² ≤ λmax(H_B), so batch sharpness ≤ MiniBS. Batch sharpness
 has no general order against λmax(H). Checked with exact expectations (every batch enumerated,
@@ -75,7 +75,7 @@ def check_model(model, points):
        "At random points of every data model, MiniBS = E_B λmax(H_B) ≥ λmax(H) and batch sharpness "
        "E_B[g_Bᵀ H_B g_B/‖g_B‖²] ≤ MiniBS, exactly (all batches enumerated, both sampling schemes); "
        "batch sharpness has no fixed order against λmax(H).",
-       "Andreyev & Beneventano, 2024–2025 (theory.md §6); Jensen's inequality for convex λmax",
+       "Andreyev & Beneventano, 2024–2025; Jensen's inequality for convex λmax",
        conventions="L_B = mean of ½(f − y)² over the batch (repeated indices counted); λ = top eigenvalue; "
                    "batches uniform without replacement, or i.i.d. indices with replacement",
        models="linear_regression, linear_net, tanh_net (defaults and variants), the EoS tanh network")

@@ -70,7 +70,7 @@ def curvatures(artifacts):
                 ax.set_xlabel("steps k")
             if col == 0:
                 ax.set_ylabel("curvature (L with ½)")
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside upper center", ncols=4)
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=4)
     conventions_note(fig, CONVENTIONS + "; MiniBS and batch sharpness by Monte Carlo over batches")
     return fig
 
