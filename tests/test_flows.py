@@ -172,7 +172,7 @@ def test_continuation_follows_a_path_that_winds_around_the_branch_point():
     # Without continuation the same field stops at the cut (the adaptive step shrinks onto it).
     single_valued = VectorField("pf", "PF, single-valued", field.function, model, lr, complex=True)
     stuck = integrate(single_valued, start, lr, rtol=1e-11, atol=1e-13, max_steps=300)
-    assert stuck.status == "step_size_collapse"
+    assert stuck.status in ("step_size_collapse", "max_steps") and stuck.stop_time < 0.9 * lr
     # The continued solution is smooth: RK4 converges to it at order 4 ...
     errors = [np.abs(integrate(field, start, lr, method="rk4", dt=lr / n).final - sol.final).max()
               for n in (10, 20, 40)]

@@ -122,15 +122,21 @@ def test_one_start_diverges_while_the_other_finishes():
         np.testing.assert_allclose(sol.x[:, 1, 0], -1 / (1 + times), rtol=1e-8)
 
 
-def test_step_limits_give_step_size_collapse():
+def test_step_limits_and_singularities_are_statuses():
     sol = integrate(linear, X0, 2.0, saveat=SAVEAT, max_steps=5)
-    assert np.all(sol.status == "step_size_collapse")
+    assert np.all(sol.status == "max_steps")
     assert np.all(sol.n_steps == 5) and np.all(sol.stop_time < 2.0)
     assert not sol.valid[-1].any() and sol.valid[0].all()
-    # without a norm bound the blow-up of dx/dt = x² ends in ever smaller steps
+    # without a norm bound the blow-up of dx/dt = x² at t = 1 ends in ever smaller steps
     sol = integrate(lambda x: x ** 2, np.array([1.0]), 2.0, max_norm=np.inf)
     assert sol.status == "step_size_collapse" and abs(sol.stop_time - 1) < 1e-6
     assert np.all(np.isfinite(sol.x))
+    # a field that turns NaN (log of x < 0 past t = 1) is divergence for both methods
+    for method, dt in (("dop853", None), ("rk4", 1e-3)):
+        with np.errstate(invalid="ignore"):
+            sol = integrate(lambda x: -1 + 0 * np.log(x), np.array([1.0]), 2.0, method=method, dt=dt)
+        assert sol.status == "diverged" and abs(sol.stop_time - 1) < 2e-3, method
+
 
 
 def test_a_field_undefined_at_a_start_stops_it_at_time_zero():

@@ -120,3 +120,27 @@ def test_bad_input(tmp_path, capsys):
         reproduce(tmp_path, jobs=0)
     assert main(["reproduce", "--only", "nope.*", "--out", str(tmp_path)]) == 2
     assert "no claim matches nope.*; registered claims:" in capsys.readouterr().err
+
+
+def test_the_cache_is_keyed_by_code_version_and_mode(tmp_path, fake_claims, monkeypatch):
+    import toymodels.cache as cache_module
+
+    reproduce(tmp_path, patterns=["test.first"], log=lambda *a: None)
+    reproduce(tmp_path, patterns=["test.first"], log=lambda *a: None)
+    assert fake_claims["calls"]["test.first"] == 1  # the second run used the cache
+    reproduce(tmp_path, patterns=["test.first"], quick=True, log=lambda *a: None)
+    assert fake_claims["calls"]["test.first"] == 2  # quick and full results are kept apart
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "edited source")
+    reproduce(tmp_path, patterns=["test.first"], log=lambda *a: None)
+    assert fake_claims["calls"]["test.first"] == 3  # new code: recomputed
+
+
+def test_a_source_edit_during_the_run_is_not_cached(tmp_path, fake_claims, monkeypatch):
+    import toymodels.cache as cache_module
+
+    store = cache_module.VerdictCache(tmp_path, fingerprint="the code at the start")
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "the code after an edit")
+    verdict = claims.select(["test.first"])[0].run(quick=False)
+    with pytest.warns(CorruptCacheWarning, match="source changed during the run"):
+        store.store(verdict, quick=False)
+    assert store.load("test.first", False) is None and not list(tmp_path.iterdir())

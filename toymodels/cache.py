@@ -10,29 +10,31 @@ trusted.
 """
 
 import hashlib
+import io
 import json
 import warnings
-from functools import lru_cache
 from pathlib import Path
 
+import mpmath
 import numpy as np
 import scipy
 import sympy
 
-from .atomic import read_npz, write_npz, write_text
+from .atomic import read_npz, write_bytes, write_text
 from .claims import Verdict
 
-FORMAT = 1
+FORMAT = 2
 
 
 class CorruptCacheWarning(UserWarning):
     """A cache entry could not be trusted and will be recomputed."""
 
 
-@lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """SHA-256 over the package's source files and the versions of numpy, scipy and sympy."""
-    digest = hashlib.sha256(f"{FORMAT} {np.__version__} {scipy.__version__} {sympy.__version__}".encode())
+    """SHA-256 over the package's source files and the versions of the numeric libraries,
+    read now (a few milliseconds), so an edit made during a run is seen."""
+    versions = f"{FORMAT} {np.__version__} {scipy.__version__} {sympy.__version__} {mpmath.__version__}"
+    digest = hashlib.sha256(versions.encode())
     package = Path(__file__).parent
     from . import derivations  # installed from another folder
 
@@ -44,13 +46,18 @@ def code_fingerprint() -> str:
 
 
 class VerdictCache:
-    """Verdicts of claims stored in ``folder``, one entry per claim, mode and code version."""
+    """Verdicts of claims stored in ``folder``, one entry per claim, mode and code version.
 
-    def __init__(self, folder):
+    ``fingerprint`` is the code version the verdicts are computed with: take it before any
+    claim runs (the default: now) and pass it on to worker processes.
+    """
+
+    def __init__(self, folder, fingerprint=None):
         self.folder = Path(folder)
+        self.fingerprint = code_fingerprint() if fingerprint is None else fingerprint
 
     def _paths(self, claim_id, quick):
-        key = hashlib.sha256(f"{claim_id} {quick} {code_fingerprint()}".encode()).hexdigest()[:16]
+        key = hashlib.sha256(f"{claim_id} {quick} {self.fingerprint}".encode()).hexdigest()[:16]
         stem = self.folder / f"{claim_id}.{'quick' if quick else 'full'}.{key}"
         return stem.with_suffix(stem.suffix + ".json"), stem.with_suffix(stem.suffix + ".npz")
 
@@ -66,7 +73,7 @@ class VerdictCache:
                 raise ValueError("it was written for another claim, mode or format")
             if hashlib.sha256(payload).hexdigest() != meta["artifacts_sha256"]:
                 raise ValueError("its artifacts file does not match the recorded checksum")
-            artifacts, _ = read_npz(arrays_path)
+            artifacts, _ = read_npz(io.BytesIO(payload))
             return Verdict(passed=bool(meta["passed"]), measured=meta["measured"], expected=meta["expected"],
                            tolerance=meta["tolerance"], tolerance_reason=meta["tolerance_reason"],
                            details=meta["details"], artifacts=artifacts, claim_id=claim_id,
@@ -77,9 +84,18 @@ class VerdictCache:
             return None
 
     def store(self, verdict, quick):
-        """Write ``verdict`` (artifacts first, then the verdict that vouches for them)."""
+        """Write ``verdict`` (artifacts first, then the verdict that vouches for them), unless
+        the package source changed since the fingerprint was taken: then the verdict may come
+        from either version, and it is not cached (with a warning)."""
+        if code_fingerprint() != self.fingerprint:
+            warnings.warn(f"the toymodels source changed during the run; the verdict of {verdict.claim_id} "
+                          "is reported but not cached", CorruptCacheWarning, stacklevel=2)
+            return
         meta_path, arrays_path = self._paths(verdict.claim_id, quick)
-        write_npz(arrays_path, verdict.artifacts)
+        buffer = io.BytesIO()
+        np.savez(buffer, **verdict.artifacts)
+        payload = buffer.getvalue()
+        write_bytes(arrays_path, payload)
         meta = {"format": FORMAT, "quick": quick, **verdict.to_json(),
-                "artifacts_sha256": hashlib.sha256(arrays_path.read_bytes()).hexdigest()}
+                "artifacts_sha256": hashlib.sha256(payload).hexdigest()}
         write_text(meta_path, json.dumps(meta, indent=1, default=str, ensure_ascii=False))

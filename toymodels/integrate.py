@@ -18,7 +18,7 @@ import numpy as np
 from scipy.integrate._ivp import dop853_coefficients as _dop
 
 from .errors import InvalidInputError
-from .solution import DIVERGED, FINISHED, STEP_SIZE_COLLAPSE, Solution
+from .solution import DIVERGED, FINISHED, MAX_STEPS, STEP_SIZE_COLLAPSE, Solution
 from .validate import integer_at_least, positive_number
 
 METHODS = ("rk4", "dop853")
@@ -160,8 +160,8 @@ def _dop853_step(f, y, fy, h, rtol, atol, reference):
     # Hairer's DOP853 norm: the 5th-order estimate, damped by the 3rd where both are large
     denom = err5 + 0.01 * err3
     err = np.where(denom > 0, np.abs(h) * err5 / np.sqrt(denom * y.shape[-1]), 0.0)
-    finite = np.all(np.isfinite(y_new), axis=-1) & np.all(np.isfinite(K[_N]), axis=-1)
-    return y_new, K[_N], branch, np.where(finite & np.isfinite(err), err, np.inf)
+    finite = np.all(np.isfinite(K), axis=(0, -1)) & np.all(np.isfinite(y_new), axis=-1)
+    return y_new, K[_N], branch, np.where(finite & np.isfinite(err), err, np.inf), ~finite
 
 
 def _initial_step(f, y, fy, span, rtol, atol, reference):
@@ -184,12 +184,14 @@ def _run_dop853(f, starts, fx, t1, dt, rtol, atol, max_norm, max_steps, min_step
     if dt is None and live.size:
         h[live] = _initial_step(f, starts.x[live], fx[live], t1, rtol, atol, starts.reference(live))
     rejected = np.zeros(len(fx), dtype=bool)
+    undefined = np.zeros(len(fx), dtype=bool)  # the last attempted step met a non-finite field
     while starts.active.any():
         i = np.flatnonzero(starts.active)
         ti, hi, target = t[i], h[i], starts.targets[starts.next[i]]
         lands = ti + 1.01 * hi >= target  # take the rest in one step rather than leave a sliver
         step = np.where(lands, target - ti, hi)
-        y_new, f_new, branch, err = _dop853_step(f, starts.x[i], fx[i], step, rtol, atol, starts.reference(i))
+        y_new, f_new, branch, err, undefined[i] = _dop853_step(f, starts.x[i], fx[i], step, rtol, atol,
+                                                               starts.reference(i))
         ok = err < 1
         with_err = np.where(err == 0, MAX_FACTOR, SAFETY * err ** EXPONENT)
         factor = np.where(ok, np.minimum(with_err, np.where(rejected[i], 1.0, MAX_FACTOR)),
@@ -206,8 +208,12 @@ def _run_dop853(f, starts, fx, t1, dt, rtol, atol, max_norm, max_steps, min_step
         t[moved] = np.where(lands[move], target[move], ti[move] + step[move])
         starts.arrive(moved[lands[move]])
         live = starts.active[i]
-        stuck = live & ((starts.n_steps[i] >= max_steps) | (h[i] < min_step))
-        starts.stop(i[stuck], STEP_SIZE_COLLAPSE, t[i[stuck]])
+        spent = live & (starts.n_steps[i] >= max_steps)
+        starts.stop(i[spent], MAX_STEPS, t[i[spent]])
+        shrunk = starts.active[i] & (h[i] < min_step)
+        # shrinking onto a point where the field is not finite is divergence, as in rk4
+        starts.stop(i[shrunk & undefined[i]], DIVERGED, t[i[shrunk & undefined[i]]])
+        starts.stop(i[shrunk & ~undefined[i]], STEP_SIZE_COLLAPSE, t[i[shrunk & ~undefined[i]]])
 
 
 def _rk4_grid(targets, dt):
@@ -258,10 +264,14 @@ def integrate(field, x0, t1, *, saveat=None, method="dop853", dt=None, rtol=1e-1
     RMS(err / (atol + rtol·max(|y|, |y_new|))) per start; ``dt``, if given, is its first step.
 
     Per start, the status is "finished"; "diverged" when a step leaves the ball of radius
-    ``max_norm`` or the field is not finite at the start (stop_time is that of the last state
-    inside); or "step_size_collapse" when the adaptive step falls below ``min_step`` (default
-    1e-12·max(1, t1)) or the start has taken ``max_steps`` accepted steps. Stopped starts keep
-    their last valid state in later save slots, so no NaN reaches the arrays.
+    ``max_norm`` or the field is not finite (at the start, or wherever the steps lead; for
+    dop853, where its step shrinks onto such a point); "step_size_collapse" when the adaptive
+    step falls below ``min_step`` (default 1e-12·max(1, t1)) where the field is finite (a
+    singularity, or a branch that cannot be continued); or "max_steps" when the start has
+    taken ``max_steps`` accepted steps. ``stop_time`` is the time of the last valid state.
+    States are returned at the save times only: ``Solution.final`` is the state at the last
+    save time (or the last valid state of a start that stopped before it), even if t1 is later.
+    Stopped starts keep their last valid state in later save slots, so no NaN reaches the arrays.
     """
     if method not in METHODS:
         raise InvalidInputError(f"unknown method {method!r}; valid methods: {', '.join(METHODS)}")

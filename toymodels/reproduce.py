@@ -34,10 +34,11 @@ class Outcome:
     seconds: float
 
 
-def _run_area(claim_ids, quick, cache_folder):
+def _run_area(claim_ids, quick, cache_folder, fingerprint):
     """Run claims of one area in order in this worker, each verdict cached as soon as it is
-    known, so that runs an area's claims share (e.g. the manifold sweeps) are computed once."""
-    cache = VerdictCache(cache_folder)
+    known, so that runs an area's claims share (e.g. the manifold sweeps) are computed once.
+    ``fingerprint``: the code version the parent process started with."""
+    cache = VerdictCache(cache_folder, fingerprint)
     verdicts = []
     for claim_id in claim_ids:
         verdicts.append(_run_claim(claim_id, quick))
@@ -47,9 +48,8 @@ def _run_area(claim_ids, quick, cache_folder):
 
 def _run_claim(claim_id, quick):
     """Run one claim; an exception is a failed verdict that carries the traceback."""
-    claim = claims.select([claim_id])[0]
     try:
-        return claim.run(quick=quick)
+        return claims.select([claim_id])[0].run(quick=quick)
     except Exception as exc:  # noqa: BLE001 - a crashing claim is a result to report, not a crash
         verdict = claims.Verdict(False, f"error: {type(exc).__name__}: {exc}", "the claim to run", "n/a",
                                  "the claim raised an exception", details={"traceback": traceback.format_exc()})
@@ -106,7 +106,7 @@ def run_claims(selected, quick, jobs, cache, fresh, log=print):
             areas.setdefault(claim.id.split(".")[0], []).append(claim.id)
         # spawn, not fork: forking a process that has threads (tqdm's monitor) can deadlock
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(_run_area, ids, quick, cache.folder)
+            futures = [pool.submit(_run_area, ids, quick, cache.folder, cache.fingerprint)
                        for ids in sorted(areas.values(), key=len, reverse=True)]
             for future in as_completed(futures):
                 for verdict in future.result():

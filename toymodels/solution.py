@@ -13,7 +13,7 @@ import numpy as np
 
 from .atomic import read_npz, write_npz
 
-FINISHED, DIVERGED, STEP_SIZE_COLLAPSE = "finished", "diverged", "step_size_collapse"
+FINISHED, DIVERGED, STEP_SIZE_COLLAPSE, MAX_STEPS = "finished", "diverged", "step_size_collapse", "max_steps"
 
 
 @dataclass
@@ -24,7 +24,8 @@ class Solution:
     ----------
     t : (n_save,) save times; ``x`` : (n_save, *batch, d) states there (real or complex).
     status : (*batch) "finished", "diverged" (state left ``max_norm`` or became non-finite) or
-        "step_size_collapse" (adaptive step below ``min_step``, or ``max_steps`` reached).
+        "step_size_collapse" (adaptive step below ``min_step`` where the field is finite) or
+        "max_steps" (the step budget was spent).
     stop_time : (*batch) time of the last valid state of each start (t1 if it finished).
     n_steps : (*batch) accepted steps taken by each start.
     meta : method, tolerances, step size, time unit (theory.md §0) and the field's labels.
@@ -45,7 +46,7 @@ class Solution:
 
     @property
     def final(self) -> np.ndarray:
-        """(*batch, d) the last valid state of every start."""
+        """(*batch, d) the state at the last save time (the last valid one of a start that stopped)."""
         return self.x[-1]
 
     def save(self, path):
