@@ -175,7 +175,7 @@ class DAL(Optimizer):
             raise InvalidInputError(f"p must be a number, got {p!r}") from None
         if not np.isfinite(self.p) or self.p < 0:
             raise InvalidInputError(f"p must be a finite number >= 0, got {p!r}")
-        self.lr_max = positive_number(lr_max, "lr_max")
+        self.lr_max = positive_number(lr_max, "lr_max", allow_inf=True)  # inf: no cap
 
     def lr_at(self, numeric, x, grad=None):
         """η_t at states x and the mask of states with zero gradient (where v is undefined)."""

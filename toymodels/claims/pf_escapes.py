@@ -7,6 +7,7 @@ Re log(1 − ηλ)/η = log(ηλ − 1)/η, while gradient flow and every BEA tr
 negative direction at the rate log(1 + η|λ|)/η, not at gradient flow's |λ|.
 """
 
+import mpmath
 import numpy as np
 
 from .. import zoo
@@ -17,6 +18,7 @@ from ..simulate import simulate
 from . import Verdict, claim
 
 LEAVE = 0.05  # leaving the minimum: |θ − θ*| from 1e-3 to above 0.05
+LINEAR = 1e-2  # the growth rate is fitted while |θ − θ*| < 0.01
 STAY = 1e-3  # staying: within 1e-3 of θ* at the end
 RATE_RTOL = 1e-6
 
@@ -49,25 +51,32 @@ def double_well_escape(lr, offset=1e-3):
                              "final |θ − 1|": float(abs(path[-1] - 1)), "status": str(sol.status)}
         paths[field.label] = path
     # Linear growth rate while |θ − 1| < 0.01 (the quadratic regime), GD and PF against theory.
-    early = np.abs(gd - 1) < 1e-2
-    rows["GD"]["early growth rate"] = _fit_rate(times[early], gd[early] - 1)
+    early = _before(np.abs(gd - 1) >= LINEAR)
+    rows["GD"]["early growth rate"] = _fit_rate(times[:early], gd[:early] - 1)
     pf = paths["principal flow"]
-    early_pf = np.abs(pf - 1) < 1e-2
-    rows["principal flow"]["early growth rate (Re)"] = _fit_rate(times[: len(pf)][early_pf], pf[early_pf] - 1)
+    early_pf = _before(np.abs(pf - 1) >= LINEAR)
+    rows["principal flow"]["early growth rate (Re)"] = _fit_rate(times[:early_pf], pf[:early_pf] - 1)
     rows["predicted rate log(8η − 1)/η"] = float(predicted)
     return rows, (times, paths)
 
 
+def _before(crossed):
+    """The length of the prefix before the first True (the whole array if none)."""
+    return int(np.argmax(crossed)) if crossed.any() else len(crossed)
+
+
 def phi_regimes():
-    """φ(x) on a grid against its closed form log|1 − x|/x + iπ[x > 1]/x (theory.md §3), and the
-    sign of Re φ, which decides escape: Re φ(x) > 0 exactly when x > 2."""
+    """φ(x) on a grid against mpmath's log(1 − x + 0j)/x at 30 digits (the principal branch,
+    +iπ for x > 1: theory.md §3), and the sign of Re φ, which decides escape: Re φ(x) > 0
+    exactly when x > 2."""
     x = np.concatenate([np.linspace(-1.5, 0.98, 249), np.linspace(1.02, 4, 299)])
     values = phi(x)
-    safe = np.where(x == 0, 1.0, x)
-    closed = np.where(x == 0, -1.0, np.log(np.abs(1 - x)) / safe) + 1j * np.pi * (x > 1) / safe
-    error = float(np.max(np.abs(values - closed)))
+    with mpmath.workdps(30):
+        reference = np.array([complex(mpmath.log(mpmath.mpc(1 - mpmath.mpf(v), 0)) / v) if v != 0 else -1.0
+                              for v in x])
+    error = float(np.max(np.abs(values - reference) / np.abs(reference)))
     mismatches = int(np.sum((values.real > 0) != (x > 2)))
-    return {"max |φ − closed form| on the grid": error, "points where sign(Re φ) ≠ [x > 2]": mismatches,
+    return {"max relative |φ − mpmath| on the grid": error, "points where sign(Re φ) ≠ [x > 2]": mismatches,
             "grid": f"{len(x)} points in [−1.5, 4] without (0.98, 1.02)"}, {"phi/x": x, "phi/value": values}
 
 
@@ -94,7 +103,8 @@ def escapes_sharp_minimum(quick=False):
     details, artifacts, passed = {}, {}, True
     for lr in ((0.3,) if quick else (0.27, 0.3, 0.34, 0.4)):
         rows, arrays = double_well_escape(lr)
-        leave = rows["GD"]["max |θ − 1|"] > LEAVE and rows["principal flow"]["max |θ − 1|"] > LEAVE
+        leave = (rows["GD"]["max |θ − 1|"] > LEAVE and rows["principal flow"]["max |θ − 1|"] > LEAVE
+                 and rows["principal flow"]["status"] == "finished")
         stay = all(rows[k]["max |θ − 1|"] < LEAVE and rows[k]["final |θ − 1|"] < STAY
                    for k in ("gradient flow", "IGR flow"))
         predicted = rows["predicted rate log(8η − 1)/η"]
@@ -117,7 +127,7 @@ def escapes_sharp_minimum(quick=False):
     worst_saddle = max(r["rel. error"] for r in saddle_rows)
     details["φ(x) = log(1 − x)/x"], phi_arrays = phi_regimes()
     artifacts |= phi_arrays
-    passed &= (details["φ(x) = log(1 − x)/x"]["max |φ − closed form| on the grid"] < 1e-13
+    passed &= (details["φ(x) = log(1 − x)/x"]["max relative |φ − mpmath| on the grid"] < 1e-13
                and details["φ(x) = log(1 − x)/x"]["points where sign(Re φ) ≠ [x > 2]"] == 0)
     return Verdict(
         passed=passed,
@@ -131,7 +141,9 @@ def escapes_sharp_minimum(quick=False):
         expected="leave / stay as stated; rates log(8η − 1)/η and log(1 + η)/η",
         tolerance=f"leave: |θ − 1| > {LEAVE}; stay: < {STAY} at the end; double-well rate within 5% "
                   f"(fit over the linear regime); saddle rate within {RATE_RTOL:g} relative",
-        tolerance_reason="the double-well rate is fitted where |θ − 1| < 0.01, where the cubic terms "
-                         "bend the exponential by about 3%; the saddle is quadratic, so only the "
+        tolerance_reason="the double-well rate is fitted while |θ − 1| < 0.01: there L'' = 8 + 24δ + 12δ² "
+                         "(δ = θ − 1) and GD flips the sign of δ each step, so the first-order change of the "
+                         "growth factor cancels over two steps and the fitted rate bends by about "
+                         "(24ηδ/(8η − 1))² ≤ 4% (η = 0.27, δ = 0.01); the saddle is quadratic, so only the "
                          "integration error (rtol 1e-12) remains",
         details=details, artifacts=artifacts)
