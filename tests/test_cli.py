@@ -26,6 +26,13 @@ def test_show_prints_derivations_and_latex(capsys):
     assert main(["show", "quadratic", "--param", "eigenvalues=3,1", "--param", "rotation_seed=2"]) == 0
 
 
+def test_word_parameters_are_read_as_strings(capsys):
+    assert main(["show", "linear_regression", "--param", "inputs=uniform", "--param", "n=4"]) == 0
+    assert "inputs=uniform" in capsys.readouterr().out
+    assert main(["show", "linear_regression", "--param", "inputs=__import__('os')"]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
 def test_show_custom_loss(capsys):
     assert main(["show", "--loss", "(a*b-1)**2/2", "--params", "a b", "--min-loss", "0"]) == 0
     assert "minimum value: 0" in capsys.readouterr().out

@@ -22,7 +22,8 @@ from .simulate import METRICS, simulate
 
 
 def parse_value(text):
-    """A parameter value from the command line: int, float, tuple of numbers, or None."""
+    """A parameter value from the command line: int, float, tuple of numbers, None, or a plain
+    word (an option such as ``inputs=uniform``); nothing is evaluated."""
     text = text.strip()
     if text.lower() == "none":
         return None
@@ -33,7 +34,9 @@ def parse_value(text):
             return convert(text)
         except ValueError:
             pass
-    raise ToyModelError(f"cannot read {text!r} as a number, a comma-separated list or 'none'")
+    if text.isidentifier():
+        return text
+    raise ToyModelError(f"cannot read {text!r} as a number, a comma-separated list, 'none' or a word")
 
 
 def parse_params(pairs):

@@ -123,7 +123,9 @@ class _Starts:
         return None if self.branch is None else self.branch[idx]
 
     def move(self, idx, x, branch):
-        """The starts ``idx`` took a step to ``x``, where the field's branch is ``branch``."""
+        """The starts ``idx`` took a step to ``x``; ``branch`` is the field's branch at ``x``
+        (dop853) or at the state the step started from (rk4): either is close enough to
+        continue from at the next evaluation."""
         self.x[idx] = x
         if self.branch is not None:
             self.branch[idx] = branch

@@ -8,15 +8,10 @@ import numpy as np
 
 from .. import zoo
 from . import figure
-from .style import OKABE_ITO, conventions_note, cycle, new, series
+from .style import OKABE_ITO, SERIES, conventions_note, cycle, new, series
 
 CONVENTIONS = "L with the ½ of squared losses; sharpness S = λ1(∇²L); time in optimizer steps k"
 #: Unnamed series of the SGD figures (no named style exists for them yet).
-CURVES = {"MiniBS": dict(color=OKABE_ITO["vermillion"], linestyle="-", linewidth=1.4),
-          "batch sharpness": dict(color=OKABE_ITO["blue"], linestyle="--", linewidth=1.4),
-          "λmax(H)": dict(color=OKABE_ITO["black"], linestyle=":", linewidth=1.6)}
-
-
 def _edge(ax, lr, **kwargs):
     ax.axhline(2 / lr, **series("2/η", **kwargs))
 
@@ -58,11 +53,10 @@ def curvatures(artifacts):
         for col, lr in enumerate(lrs):
             ax = axes[row, col]
             minibs, se = artifacts[f"B={b}/minibs"][:, col], artifacts[f"B={b}/minibs_se"][:, col]
-            ax.fill_between(steps, minibs - se, minibs + se, color=CURVES["MiniBS"]["color"], alpha=0.2, linewidth=0)
-            ax.plot(steps, minibs, label="MiniBS", **CURVES["MiniBS"])
-            ax.plot(steps, artifacts[f"B={b}/batch_sharpness"][:, col], label="batch sharpness",
-                    **CURVES["batch sharpness"])
-            ax.plot(steps, artifacts[f"B={b}/lambda"][:, col], label="λmax(H)", **CURVES["λmax(H)"])
+            ax.fill_between(steps, minibs - se, minibs + se, color=SERIES["MiniBS"]["color"], alpha=0.2, linewidth=0)
+            ax.plot(steps, minibs, **series("MiniBS"))
+            ax.plot(steps, artifacts[f"B={b}/batch_sharpness"][:, col], **series("batch sharpness"))
+            ax.plot(steps, artifacts[f"B={b}/lambda"][:, col], **series("λmax(H)"))
             _edge(ax, lr)
             ax.set_ylim(0, 1.35 * 2 / lr)
             ax.set_title(f"B = {b}, η = {lr:g}")

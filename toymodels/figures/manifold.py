@@ -104,7 +104,7 @@ def lambda1_curves(artifacts):
                         **cycle(j, label=f"η = {eta:g}", linewidth=1.0))
             ax.plot(artifacts[f"{prefix}/flow_T"], artifacts[f"{prefix}/flow_lambda1"],
                     **series("limiting flow", linewidth=7, alpha=0.3, zorder=0))
-            ax.axhline(float(artifacts[f"{name}/lambda1_min"]), **series("2/η", label="min λ1 on Γ"))
+            ax.axhline(float(artifacts[f"{name}/lambda1_min"]), **series("min λ1 on Γ"))
             ax.set_title(f"{LABELS[optimizer]}, {name}", fontsize=9)
             ax.set_xlabel("slow time T = η²k")
             ax.set_ylabel("λ1(∇²L(Φ(θ_k)))")

@@ -28,6 +28,10 @@ SERIES = {
     "limiting flow": dict(color=OKABE_ITO["vermillion"], linestyle=(0, (6, 1.5)), linewidth=1.8),
     "manifold Γ": dict(color=OKABE_ITO["sky"], linestyle="-", linewidth=3.0, alpha=0.6),
     "2/η": dict(color=OKABE_ITO["black"], linestyle=(0, (4, 2)), linewidth=1.0),
+    "min λ1 on Γ": dict(color=OKABE_ITO["black"], linestyle=(0, (1, 2)), linewidth=1.0),
+    "MiniBS": dict(color=OKABE_ITO["vermillion"], linestyle="-", linewidth=1.4),
+    "batch sharpness": dict(color=OKABE_ITO["blue"], linestyle="--", linewidth=1.4),
+    "λmax(H)": dict(color=OKABE_ITO["black"], linestyle=":", linewidth=1.6),
     "theory": dict(color=OKABE_ITO["vermillion"], linestyle=(0, (10, 3)), linewidth=1.2),
 }
 

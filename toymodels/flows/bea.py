@@ -8,7 +8,6 @@ Lie series built from f_0, …, f_{n−1}. Order 1 is the implicit gradient regu
 (Barrett & Dherin, ICLR 2021), order 2 the "third-order flow" of Rosca et al. (TMLR 2023).
 """
 
-import time
 from functools import lru_cache
 
 import numpy as np
@@ -79,9 +78,7 @@ def modified(model, lr, order) -> VectorField:
     −η²[(1/3)H²∇L + (1/12)∇³L[∇L, ∇L]].
     """
     lr = positive_number(lr, "lr")
-    start = time.perf_counter()
     parts = _compiled_coefficients(model, order)
-    derivation_seconds = time.perf_counter() - start
     numeric = model.numeric
 
     def field(theta):
@@ -90,4 +87,4 @@ def modified(model, lr, order) -> VectorField:
 
     names = {0: "gradient flow", 1: "IGR flow", 2: "order-2 BEA flow"}
     return VectorField(f"bea{order}", names.get(order, f"order-{order} BEA flow"), field, model, lr,
-                       meta={"order": order, "derivation_seconds": derivation_seconds})
+                       meta={"order": order})

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: fields hold functions and a dict
 class VectorField:
     """dθ/dt = ``function(θ)`` for θ of shape (..., d), with what a figure or report needs.
 
