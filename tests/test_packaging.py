@@ -36,3 +36,11 @@ def test_readme_quickstart_runs(capsys):
     exec(compile(quickstart, "README quickstart", "exec"), {})  # our own documentation, not user input
     out = capsys.readouterr().out
     assert "sharpness × lr: 1.98" in out and "PF  error per step" in out
+
+
+def test_readme_lists_every_claim_and_zoo_entry():
+    from toymodels import claims, zoo
+
+    readme = (ROOT / "README.md").read_text()
+    assert all(f"`{c.id}`" in readme for c in claims.all_claims())
+    assert all(f"`{name}`" in readme for name in zoo.names())
