@@ -194,7 +194,7 @@ def dal_tradeoff(artifacts):
             else:  # every start diverged: a legend entry without a line
                 ax.plot([], [], **{**style, "label": text})
         ax.set(title=name, xlabel="optimizer steps", ylim=(1e-32, 1e3))
-        ax.legend(loc="center right", fontsize=7.5)
+        ax.legend(loc="center right", bbox_to_anchor=(1, 0.27), fontsize=7.5)  # between the curves
     np.atleast_1d(axes)[0].set_ylabel("median loss (starts that did not diverge)")
     conventions_note(fig, "DAL: η_t = min(2/v^p, 5), v = ‖H∇L‖/‖∇L‖ (Rosca et al. 2023). "
                           "two_layer_scalar with ½, rosenbrock without.")

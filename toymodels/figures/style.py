@@ -65,9 +65,11 @@ def paper_style():
 
 
 def conventions_note(fig, text):
-    """A small grey line above the axes stating conventions (loss scaling, time unit); as a
-    suptitle it takes part in the constrained layout, so nothing overlaps it."""
-    fig.suptitle(text, fontsize=7.5, color="0.35")
+    """A small grey line above the axes stating conventions (loss scaling, time unit), under the
+    figure's title if it has one; as a suptitle it takes part in the constrained layout, so
+    nothing overlaps it."""
+    title = fig.get_suptitle()
+    fig.suptitle(f"{title}\n{text}" if title else text, fontsize=7.5, color="0.35")
 
 
 def new(ncols=1, nrows=1, width=None, height=None, **kwargs):
