@@ -3,7 +3,6 @@
 import time
 
 import numpy as np
-import sympy as sp
 
 import toymodels as tm
 from toymodels.eigensystem import blockwise_eigh, dense_eigh

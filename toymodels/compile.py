@@ -79,6 +79,15 @@ def _symmetric_layout(d):
     return pairs, layout
 
 
+def require_manifold(model):
+    """Raise :class:`UnsupportedError` (saying how to declare Γ) if ``model`` has no manifold."""
+    if model.manifold is None:
+        raise UnsupportedError(
+            f"{model.label()} has no declared manifold of minima Γ; construct the model with "
+            "manifold=[g1, g2, ...], expressions in the parameters whose common zeros are the "
+            "minima (e.g. Model.from_expr((a*b - 1)**2/2, [a, b], min_loss=0, manifold=[a*b - 1]))")
+
+
 class NumericModel:
     """Compiled functions of a :class:`~toymodels.model.Model`, each built on first use.
 
@@ -122,7 +131,7 @@ class NumericModel:
 
     def _doc(self, what, shape):
         params = ", ".join(map(str, self.model.params))
-        data = (f" Mean over samples of the per-sample value; batch selects samples."
+        data = (" Mean over samples of the per-sample value; batch selects samples."
                 if self.model.has_data else "")
         return (f"{what} of {self.model.label()}, L = {self.model.formula}.\n\n"
                 f"Input theta: shape (..., {self.dim}) ordered as ({params}); "
@@ -211,23 +220,16 @@ class NumericModel:
         return np.linalg.eigvalsh(self.hess(theta, batch))[..., -1]
 
     # -- manifold facts -------------------------------------------------------------------------------
-    def _require_manifold(self):
-        if self.model.manifold is None:
-            raise UnsupportedError(
-                f"{self.model.label()} has no declared manifold of minima; pass "
-                "manifold=[g1, g2, ...] (expressions whose common zeros are the minima) when "
-                "constructing the Model")
-
     @cached_property
     def _constraints(self):
-        self._require_manifold()
+        require_manifold(self.model)
         m = self.model
         return CompiledFunction(f"{m.name}.constraints", m.manifold, [m.params], (), (len(m.manifold),),
                                 doc=self._doc("constraints g(θ) of Γ", (len(m.manifold),)))
 
     @cached_property
     def _constraints_jacobian(self):
-        self._require_manifold()
+        require_manifold(self.model)
         m = self.model
         jac = sp.Matrix(m.manifold).jacobian(m.params)
         shape = (len(m.manifold), self.dim)

@@ -25,10 +25,10 @@ Jacobian on the way, no convergence within ``max_time``) raise :class:`LimitMapE
 import numpy as np
 import sympy as sp
 
-from .compile import CompiledFunction
+from .compile import CompiledFunction, require_manifold
 from .errors import InvalidInputError, LimitMapError, ModelSpecError
 from .integrate import integrate
-from .manifold import compiled, first_order_distance, project_to_manifold, require_manifold
+from .manifold import compiled, first_order_distance, project_to_manifold
 
 METHODS = ("auto", "conserved", "flow")
 

@@ -21,8 +21,8 @@ import weakref
 
 import numpy as np
 
-from .compile import CompiledFunction
-from .errors import InvalidInputError, SingularError, UnsupportedError
+from .compile import CompiledFunction, require_manifold
+from .errors import InvalidInputError, SingularError
 
 #: JJᵀ counts as singular when its smallest eigenvalue is below this times its largest.
 RANK_RTOL = 1e-12
@@ -39,15 +39,6 @@ def compiled(model, name, build):
     if name not in functions:
         functions[name] = build()
     return functions[name]
-
-
-def require_manifold(model):
-    """Raise :class:`UnsupportedError` (saying how to declare Γ) if ``model`` has no manifold."""
-    if model.manifold is None:
-        raise UnsupportedError(
-            f"{model.label()} has no declared manifold of minima Γ; construct the model with "
-            "manifold=[g1, g2, ...], expressions in the parameters whose common zeros are the "
-            "minima (e.g. Model.from_expr((a*b - 1)**2/2, [a, b], min_loss=0, manifold=[a*b - 1]))")
 
 
 def _states(model, theta):

@@ -18,10 +18,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..compile import require_manifold
 from ..errors import InvalidInputError, UnsupportedError
 from ..integrate import integrate
 from ..limit_map import limit_map
-from ..manifold import lambda1_gradient, normal_lift, project_to_manifold, regular_jacobian, require_manifold
+from ..manifold import lambda1_gradient, normal_lift, project_to_manifold, regular_jacobian
 from .field import VectorField
 
 TIME_UNIT = "slow time T = η²k (k optimizer steps)"
