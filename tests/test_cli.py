@@ -42,7 +42,7 @@ def test_simulate_prints_a_summary_and_writes_the_run(tmp_path, capsys):
     out = tmp_path / "run.npz"
     assert main(["simulate", "two_layer_scalar", "--optimizer", "gd", "--lr", "0.1", "--x0", "2,0.5",
                  "--steps", "50", "--out", str(out)]) == 0
-    assert "running" in capsys.readouterr().out
+    assert "finished" in capsys.readouterr().out
     run = Trajectory.load(out)
     assert run.x.shape == (51, 2) and np.all(np.isfinite(run.x))
     assert main(["simulate", "linear_regression", "--optimizer", "sgd", "--lr", "0.1",

@@ -83,7 +83,7 @@ def test_divergence_is_a_recorded_status_without_nan():
     m = zoo.get("quadratic", eigenvalues=(2.0, 0.02))
     run = simulate(m, optim.GD(1.2), np.array([[0.1, 0.1], [0.0, 0.1]]), 300,
                    record=("loss", "sharpness", "grad_norm"))
-    assert list(run.status) == ["diverged", "running"]
+    assert list(run.status) == ["diverged", "finished"]
     assert 0 < run.stop_step[0] < 300 and run.stop_step[1] == 300
     assert np.all(np.isfinite(run.x)) and all(np.all(np.isfinite(v)) for v in run.metrics.values())
     assert np.all(np.linalg.norm(run.x[:, 0], axis=-1) <= 1e6)
@@ -96,21 +96,21 @@ def test_divergence_is_a_recorded_status_without_nan():
 def test_log_cosh_does_not_overflow():
     # literal log(cosh(xy)) overflows in float64 once |xy| > 710; the zoo uses the stable form
     run = simulate(zoo.get("lcosh_xy"), optim.GD(1e-4), np.array([[30.0, 30.0], [0.5, 0.5]]), 5)
-    assert list(run.status) == ["running", "running"]
+    assert list(run.status) == ["finished", "finished"]
     assert run.metrics["loss"][0, 0] == pytest.approx(900 - np.log(2), rel=1e-15)
 
 
 def test_start_outside_the_domain_is_a_status():
     m = Model.from_string("log(a) + b**2", params="a b")
     run = simulate(m, optim.GD(0.1), np.array([[-1.0, 1.0], [1.0, 1.0]]), 5)
-    assert list(run.status) == ["diverged", "running"] and run.stop_step[0] == 0
+    assert list(run.status) == ["diverged", "finished"] and run.stop_step[0] == 0
     np.testing.assert_array_equal(run.x[:, 0], np.broadcast_to([-1.0, 1.0], (6, 2)))
     assert np.all(np.isfinite(run.metrics["loss"][:, 1]))
 
 
 def test_exact_minimum_counts_as_converged():
     run = simulate(TWO_LAYER, optim.NormalizedGD(0.1), np.array([[1.0, 1.0], [2.0, 1.0]]), 10)
-    assert run.status[0] == "converged" and run.stop_step[0] == 0 and run.status[1] == "running"
+    assert run.status[0] == "converged" and run.stop_step[0] == 0 and run.status[1] == "finished"
     run = simulate(TWO_LAYER, optim.GD(0.1), np.array([2.0, 0.51]), 2000, tol=1e-8)
     assert run.status == "converged" and run.stop_step < 2000
 
@@ -119,7 +119,7 @@ def test_learning_rate_sweep_as_one_batch():
     m = zoo.get("quadratic", eigenvalues=(2.0,))
     lrs = np.array([0.5, 0.99, 1.01])
     run = simulate(m, optim.GD(lrs), np.full((3, 1), 0.3), 2000)
-    assert list(run.status) == ["running", "running", "diverged"]
+    assert list(run.status) == ["finished", "finished", "diverged"]
 
 
 def test_save_every_and_round_trip(tmp_path):

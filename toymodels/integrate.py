@@ -18,7 +18,8 @@ import numpy as np
 from scipy.integrate._ivp import dop853_coefficients as _dop
 
 from .errors import InvalidInputError
-from .solution import DIVERGED, FINISHED, MAX_STEPS, STEP_SIZE_COLLAPSE, Solution
+from .solution import Solution
+from .status import DIVERGED, FINISHED, MAX_STEPS, STEP_SIZE_COLLAPSE
 from .validate import integer_at_least, positive_number
 
 METHODS = ("rk4", "dop853")

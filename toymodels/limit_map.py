@@ -29,6 +29,7 @@ from .compile import CompiledFunction, require_manifold
 from .errors import InvalidInputError, LimitMapError, ModelSpecError
 from .integrate import integrate
 from .manifold import compiled, first_order_distance, project_to_manifold
+from .status import FINISHED
 
 METHODS = ("auto", "conserved", "flow")
 
@@ -191,8 +192,8 @@ def limit_map_flow(model, theta, *, switch_distance=1e-7, rtol=1e-11, atol=1e-13
         idx = np.flatnonzero(active)
         sol = integrate(field, flat[idx], chunk, rtol=rtol, atol=atol)
         flat[idx] = sol.final
-        stopped[idx[sol.status != "finished"]] = True
-        active[idx] = (sol.status == "finished") & ~near(sol.final)
+        stopped[idx[sol.status != FINISHED]] = True
+        active[idx] = (sol.status == FINISHED) & ~near(sol.final)
         elapsed += chunk
         chunk = min(2 * chunk, max_time - elapsed)
     if np.any(stopped):

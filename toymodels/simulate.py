@@ -5,7 +5,8 @@ import numpy as np
 from . import progress as progress_bars
 from .errors import InvalidInputError, UnknownNameError
 from .optim import Optimizer
-from .trajectory import CONVERGED, DIVERGED, RUNNING, Trajectory
+from .status import CONVERGED, DIVERGED, FINISHED
+from .trajectory import Trajectory
 from .validate import integer_at_least
 
 #: Metrics that can be recorded at the saved states, as functions of (numeric model, states).
@@ -50,7 +51,7 @@ def simulate(model, optimizer, x0, steps, record=("loss",), *, save_every=1, see
     xs = np.empty((n_saved, *x.shape))
     metrics = {name: np.empty((n_saved, *batch)) for name in record}
     lrs = np.zeros((len(lr_steps), *batch))
-    status = np.full(batch, RUNNING, dtype=object)
+    status = np.full(batch, FINISHED, dtype=object)
     stop_step = np.full(batch, steps)
     active = np.ones(batch, dtype=bool)
     rng = np.random.default_rng(seed)

@@ -13,7 +13,6 @@ import numpy as np
 
 from .atomic import read_npz, write_npz
 
-FINISHED, DIVERGED, STEP_SIZE_COLLAPSE, MAX_STEPS = "finished", "diverged", "step_size_collapse", "max_steps"
 
 
 @dataclass

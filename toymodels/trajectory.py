@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import status as statuses
 from .atomic import read_npz, write_npz
 
-RUNNING, CONVERGED, DIVERGED = "running", "converged", "diverged"
 
 
 @dataclass
@@ -25,7 +25,8 @@ class Trajectory:
     metrics : name -> (n_saved, *batch) values at the saved states (loss, grad_norm, sharpness).
     lr : (n_lr, *batch) the learning rate actually used (the factor on the gradient) in the
         steps that start at ``lr_steps``; 0 for a start that has stopped.
-    status : (*batch) "running" (all steps taken), "converged" or "diverged".
+    status : (*batch) a status of :mod:`toymodels.status`: "finished" (all steps taken),
+        "converged" or "diverged".
     stop_step : (*batch) the step of the last valid state of a start that stopped (``n_steps``
         if it never did); a diverged start left the bounds in the step after it.
     meta : model label, optimizer and its hyper-parameters, seed, conventions.
@@ -70,7 +71,7 @@ class Trajectory:
             lines.append(" | ".join([str(i), flat_status[i], str(flat_stop[i]), f"({state})", *values]))
         if len(flat_status) > 20:
             lines.append(f"... {len(flat_status) - 20} more starts")
-        counts = {s: int((flat_status == s).sum()) for s in (RUNNING, CONVERGED, DIVERGED)}
+        counts = {s: int((flat_status == s).sum()) for s in statuses.ALL if (flat_status == s).any()}
         lines.append("status counts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         return "\n".join(lines)
 

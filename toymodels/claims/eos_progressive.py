@@ -15,6 +15,7 @@ import numpy as np
 from ..diagnostics import sharpness
 from ..optim import GD
 from ..simulate import simulate
+from ..status import FINISHED
 from . import Verdict, claim
 from .eos_network import DESCRIPTION, network, start
 
@@ -101,7 +102,7 @@ def progressive_sharpening(quick=False):
     saved = run.steps[::every]
     sharp = sharpness(model, run.x[::every])
     loss = run["loss"]
-    rows, passed = [], bool(np.all(run.status == "running"))
+    rows, passed = [], bool(np.all(run.status == FINISHED))
     for lr in EOS_LRS:
         i, half = int(np.flatnonzero(lrs == lr)[0]), int(np.flatnonzero(lrs == lr / 2)[0])
         row, ok = analyse(lr, saved, sharp[:, i], loss[:, i], sharp[:, half].max())

@@ -20,6 +20,7 @@ import numpy as np
 from ..diagnostics import minibatch_curvatures, sharpness
 from ..optim import SGD
 from ..simulate import simulate
+from ..status import FINISHED
 from . import Verdict, claim
 from .eos_network import DESCRIPTION, network, start
 
@@ -80,7 +81,7 @@ def minibs_hovers(quick=False):
     steps, every = (5000, 100) if quick else (16000, 100)
     runs = curvature_runs(lrs, batch_sizes, steps, every, MC_BATCHES[quick])
     rows = [summarize(lr, b, n, runs[b], i) for b in batch_sizes for i, lr in enumerate(lrs)]
-    passed = all(bool(np.all(runs[b]["status"] == "running")) for b in batch_sizes)
+    passed = all(bool(np.all(runs[b]["status"] == FINISHED)) for b in batch_sizes)
     for r in rows:
         if r["is GD"]:
             continue

@@ -23,6 +23,7 @@ from ..limit_map import limit_map
 from ..manifold import normal_offset
 from ..optim import NormalizedGD, SqrtLossGD
 from ..simulate import simulate
+from ..status import FINISHED
 
 MODELS = ("two_layer_scalar", "arora_valley", "rosenbrock_valley", "zhu_minimal")
 #: Starts: off Γ (by 0.01–0.2), away from the minimizer of λ1 on Γ, so the flow has far to go.
@@ -70,7 +71,7 @@ class Sweep:
     time: float  # comparison slow time T
     steps: np.ndarray  # (m,) saved step counts (every step to HEAD_STEPS, then every two)
     valid: np.ndarray  # (m, n) saved state reached before the start stopped
-    status: np.ndarray  # (n,) "running", or "converged" when an iterate hit ∇L = 0 exactly
+    status: np.ndarray  # (n,) "finished", or "converged" when an iterate hit ∇L = 0 exactly
     lambda1_phi: np.ndarray  # (m, n) λ1(∇²L(Φ(θ_k)))
     phi_compare: np.ndarray  # (n, d) Φ(θ_k) at k = T/η²
     phi_largest_eta: np.ndarray  # (m, d) Φ(θ_k) of the run with the largest η (figures)
@@ -114,7 +115,7 @@ def _merge(head, tail):
     """Join a run saved at every step with its continuation saved every two steps."""
     steps = np.r_[head.steps, head.steps[-1] + tail.steps[1:]]
     x = np.concatenate([head.x, tail.x[1:]])
-    head_ok = head.status == "running"
+    head_ok = head.status == FINISHED
     valid = np.concatenate([head.valid, tail.valid[1:] & head_ok[None]])
     status = np.where(head_ok, tail.status, head.status)
     return steps, x, valid, status
