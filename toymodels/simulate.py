@@ -113,11 +113,12 @@ def simulate(model, optimizer, x0, steps, record=("loss",), *, save_every=1, see
             if next_saved < n_saved and saved_steps[next_saved] == k + 1:
                 save(next_saved, k + 1)
                 next_saved += 1
-    while next_saved < n_saved:  # every start stopped early: their states are frozen
-        xs[next_saved] = x
-        for name in record:
-            metrics[name][next_saved] = metrics[name][next_saved - 1]
-        next_saved += 1
+    if next_saved < n_saved:  # every start stopped early: the remaining slots hold the frozen states
+        with np.errstate(all="ignore"):
+            values = {name: METRICS[name](numeric, x) for name in record}
+        xs[next_saved:] = x
+        for name in record:  # the metric of the stored state, not of an earlier saved one
+            metrics[name][next_saved:] = values[name]
 
     meta = {"model": model.label(), "formula": model.formula, **optimizer.describe(),
             "n_steps": steps, "seed": seed, "max_norm": max_norm, "tol": tol,
