@@ -1,8 +1,8 @@
 """A cache of claim verdicts, so that an interrupted ``toymodels reproduce`` resumes.
 
 An entry is keyed by the claim id, the mode (quick or full) and a fingerprint of everything
-that determines the result: the source of the toymodels package and the versions of the
-libraries it computes with. Any change of code gives new keys, so a stale verdict is never
+that determines the result: the source of the toymodels package, the versions of the
+libraries it computes with, and for a claim defined outside toymodels its module's source. Any change of code gives new keys, so a stale verdict is never
 reused. Each entry is two files written atomically, the artifacts (``.npz``, no pickles) and
 then the verdict (``.json``) holding the SHA-256 of the artifacts file; an entry whose files
 are missing, unreadable or do not match is reported with a warning and recomputed, never
@@ -22,8 +22,9 @@ import sympy
 
 from .atomic import read_npz, write_bytes, write_text
 from .claims import Verdict
+from .verify.claim import source_hash
 
-FORMAT = 2
+FORMAT = 3
 
 
 class CorruptCacheWarning(UserWarning):
@@ -57,7 +58,8 @@ class VerdictCache:
         self.fingerprint = code_fingerprint() if fingerprint is None else fingerprint
 
     def _paths(self, claim_id, quick):
-        key = hashlib.sha256(f"{claim_id} {quick} {self.fingerprint}".encode()).hexdigest()[:16]
+        key = f"{claim_id} {quick} {self.fingerprint} {source_hash(claim_id)}"
+        key = hashlib.sha256(key.encode()).hexdigest()[:16]
         stem = self.folder / f"{claim_id}.{'quick' if quick else 'full'}.{key}"
         return stem.with_suffix(stem.suffix + ".json"), stem.with_suffix(stem.suffix + ".npz")
 
@@ -74,10 +76,7 @@ class VerdictCache:
             if hashlib.sha256(payload).hexdigest() != meta["artifacts_sha256"]:
                 raise ValueError("its artifacts file does not match the recorded checksum")
             artifacts, _ = read_npz(io.BytesIO(payload))
-            return Verdict(passed=bool(meta["passed"]), measured=meta["measured"], expected=meta["expected"],
-                           tolerance=meta["tolerance"], tolerance_reason=meta["tolerance_reason"],
-                           details=meta["details"], artifacts=artifacts, claim_id=claim_id,
-                           seconds=float(meta["seconds"]))
+            return Verdict.from_json(meta, artifacts)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             warnings.warn(f"ignoring the cached result of {claim_id} in {meta_path} ({exc}); recomputing it",
                           CorruptCacheWarning, stacklevel=2)

@@ -1,8 +1,9 @@
 """The report of ``toymodels reproduce``: ``REPORT.md`` and a self-contained ``report.html``.
 
-One section per claim (statement, source, models and parameters, conventions, measured against
-expected with the tolerance and its reason, verdict, time, figures, details), then every
-derivation page. The HTML is the same Markdown rendered with markdown-it-py (CommonMark), the
+One section per claim (statement, source, models and parameters, conventions, verdict, time,
+every comparison with its tolerance and where that tolerance comes from, every wrong alternative
+with the margin by which it is rejected, figures, details), then every derivation page. A claim
+that rejects no alternative is flagged with its stated reason. The HTML is the same Markdown rendered with markdown-it-py (CommonMark), the
 figures embedded as data URIs and the equations converted to MathML by latex2mathml, which
 browsers render natively: no script, no network, one file to send to a colleague.
 """
@@ -17,6 +18,7 @@ from latex2mathml.converter import convert as latex_to_mathml
 from markdown_it import MarkdownIt
 
 from . import __version__
+from .verify.comparison import jsonable, show
 
 CONVENTIONS = ("Squared losses carry the ½ (L = ½(f − y)², averaged over samples) unless a model "
                "states otherwise; sharpness is λ1(∇²L); GD step k is compared with flow time t = kη; "
@@ -56,6 +58,27 @@ def _demote(markdown, levels):
     return re.sub(r"^(#+) ", lambda m: "#" * min(6, len(m.group(1)) + levels) + " ", markdown, flags=re.M)
 
 
+def comparison_lines(verdict):
+    """The comparisons of ``verdict`` and its wrong alternatives, as Markdown tables."""
+    if verdict.error:
+        return [f"**The claim raised an exception:** `{_cell(verdict.error)}`", ""]
+    lines = ["| comparison | measured | expected | tolerance | where the tolerance comes from | margin | |",
+             "|---|---|---|---|---|---|---|"]
+    for c in verdict.comparisons:
+        lines.append(f"| {_cell(c.name)} | {_cell(show(c.measured))} | {_cell(show(c.expected))} | "
+                     f"{_cell(c.tolerance)} | {_cell(c.provenance)} | {show(c.margin)} | "
+                     f"{'ok' if c.within else '**outside**'} |")
+    lines.append("")
+    if verdict.rejections:
+        lines += ["Wrong alternatives tried on the same data (margin: deviation in units of the same tolerance):",
+                  "", "| comparison | wrong alternative | margin | needed | |", "|---|---|---|---|---|"]
+        lines += [f"| {_cell(c.name)} | {_cell(r.name)} | {show(r.margin)} | > {r.required:g} | "
+                  f"{'rejected' if r.rejected else '**not rejected**'} |" for c, r in verdict.rejections]
+    else:
+        lines.append(f"**Rejects no alternative.** {_cell(verdict.nothing_rejected or 'No reason given.')}")
+    return lines + [""]
+
+
 def markdown(results, derivations, *, quick, seconds):
     """The report as Markdown.
 
@@ -70,10 +93,13 @@ def markdown(results, derivations, *, quick, seconds):
              f"{'quick (the reduced sizes CI uses)' if quick else 'full (the sizes the claims state)'}. "
              f"{passed} of {len(results)} claims passed; total time {seconds:.0f} s.", "",
              f"**Conventions.** {CONVENTIONS}", "",
-             "| claim | verdict | measured | time (s) |", "|---|---|---|---|"]
+             "Each claim lists its comparisons; the **margin** is the deviation from what is expected in "
+             "units of the tolerance (a comparison passes at ≤ 1), and each wrong alternative is rejected "
+             "when its margin on the same data exceeds the stated factor.", "",
+             "| claim | verdict | summary | time (s) |", "|---|---|---|---|"]
     for claim, verdict, _, cached in results:
         lines.append(f"| [{claim.id}](#{_anchor(claim.id)}) | {_verdict_word(verdict.passed)} | "
-                     f"{_cell(verdict.measured)} | {verdict.seconds:.1f}{' (cached)' if cached else ''} |")
+                     f"{_cell(verdict.summary)} | {verdict.seconds:.1f}{' (cached)' if cached else ''} |")
     lines += ["", "## Claims", ""]
     for claim, verdict, figures, cached in results:
         lines += [f'<a id="{_anchor(claim.id)}"></a>', "", f"### {claim.id}", "",
@@ -82,18 +108,19 @@ def markdown(results, derivations, *, quick, seconds):
                   f"| source | {_cell(claim.source)} |",
                   f"| models and parameters | {_cell(claim.models or 'see details')} |",
                   f"| conventions | {_cell(claim.conventions or CONVENTIONS)} |",
-                  f"| measured | {_cell(verdict.measured)} |",
-                  f"| expected | {_cell(verdict.expected)} |",
-                  f"| tolerance | {_cell(verdict.tolerance)} |",
-                  f"| why this tolerance | {_cell(verdict.tolerance_reason)} |",
+                  *([f"| defined in | {_cell(claim.origin)} |"] if claim.origin else []),
+                  *([f"| shared runs | {_cell(', '.join(claim.uses))} |"] if claim.uses else []),
+                  f"| summary | {_cell(verdict.summary)} |",
                   f"| time | {verdict.seconds:.1f} s{' (from the cache of an earlier run)' if cached else ''} |",
-                  ""]
+                  "", *comparison_lines(verdict)]
         for spec, path, error in figures:
             if error:
                 lines += [f"**Figure {spec.name} failed:** `{_cell(error)}`", ""]
             else:
                 lines += [f"![{spec.name}]({path})", "", f"*Figure {spec.name}.* {spec.caption}", ""]
-        details = json.dumps(verdict.details, indent=1, default=str, ensure_ascii=False)
+        data = {c.name: c.data for c in verdict.comparisons if c.data}
+        details = json.dumps(jsonable({**({"comparison data": data} if data else {}), **verdict.details}),
+                             indent=1, default=str, ensure_ascii=False)
         lines += ["<details><summary>Details (all measured values)</summary>", "", "```json", details, "```",
                   "", "</details>", ""]
     lines += ["## Derivations", "",

@@ -1,7 +1,7 @@
 """``toymodels reproduce``: run every claim, draw every figure, write one report.
 
-Claims run in parallel worker processes (``jobs``), one area (the id's prefix) per worker so
-that runs shared within an area are computed once; each verdict is cached as soon as it is
+Claims run in parallel worker processes (``jobs``), claims that declare a shared run
+(:func:`toymodels.verify.shared_run`) in one worker so that the run is computed once; each verdict is cached as soon as it is
 known (:class:`~toymodels.cache.VerdictCache`), so an interrupted run resumes where it stopped;
 figures are drawn from the verdicts' artifacts, never from a second simulation; every file is
 written atomically, so an interrupted run leaves the previous report intact.
@@ -34,10 +34,13 @@ class Outcome:
     seconds: float
 
 
-def _run_area(claim_ids, quick, cache_folder, fingerprint):
-    """Run claims of one area in order in this worker, each verdict cached as soon as it is
-    known, so that runs an area's claims share (e.g. the manifold sweeps) are computed once.
-    ``fingerprint``: the code version the parent process started with."""
+def _run_area(claim_ids, quick, cache_folder, fingerprint, claim_files=()):
+    """Run claims that share runs in order in this worker, each verdict cached as soon as it is
+    known, so that their shared runs (e.g. the manifold sweeps) are computed once.
+    ``fingerprint``: the code version the parent process started with; ``claim_files``: the
+    researcher's claim modules, loaded here as in the parent."""
+    for path in claim_files:
+        claims.load_claims(path)
     cache = VerdictCache(cache_folder, fingerprint)
     verdicts = []
     for claim_id in claim_ids:
@@ -51,10 +54,8 @@ def _run_claim(claim_id, quick):
     try:
         return claims.select([claim_id])[0].run(quick=quick)
     except Exception as exc:  # noqa: BLE001 - a crashing claim is a result to report, not a crash
-        verdict = claims.Verdict(False, f"error: {type(exc).__name__}: {exc}", "the claim to run", "n/a",
-                                 "the claim raised an exception", details={"traceback": traceback.format_exc()})
-        verdict.claim_id = claim_id
-        return verdict
+        return claims.Verdict([], details={"traceback": traceback.format_exc()}, claim_id=claim_id,
+                              error=f"{type(exc).__name__}: {exc}")
 
 
 def writable_folder(path) -> Path:
@@ -71,7 +72,7 @@ def writable_folder(path) -> Path:
     return path
 
 
-def run_claims(selected, quick, jobs, cache, fresh, log=print):
+def run_claims(selected, quick, jobs, cache, fresh, log=print, claim_files=()):
     """Verdicts of ``selected`` claims, from ``cache`` where allowed, else run (``jobs`` processes).
 
     Returns {claim id: (verdict, cached)}; each new verdict is stored as soon as it is known.
@@ -90,7 +91,7 @@ def run_claims(selected, quick, jobs, cache, fresh, log=print):
     def report(verdict):
         results[verdict.claim_id] = (verdict, False)
         bar.write(f"{'PASS' if verdict.passed else 'FAIL'}  {verdict.claim_id}  ({verdict.seconds:.1f} s)  "
-                  f"{verdict.measured}")
+                  f"{verdict.summary}")
         bar.update()
 
     if jobs == 1 or len(todo) <= 1:
@@ -101,13 +102,10 @@ def run_claims(selected, quick, jobs, cache, fresh, log=print):
                 cache.store(verdict, quick)
                 report(verdict)
     else:
-        areas = {}
-        for claim in todo:  # the area is the id's prefix: "manifold" of "manifold.ngd_flow"
-            areas.setdefault(claim.id.split(".")[0], []).append(claim.id)
         # spawn, not fork: forking a process that has threads (tqdm's monitor) can deadlock
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(_run_area, ids, quick, cache.folder, cache.fingerprint)
-                       for ids in sorted(areas.values(), key=len, reverse=True)]
+            futures = [pool.submit(_run_area, ids, quick, cache.folder, cache.fingerprint, claim_files)
+                       for ids in sorted(claims.groups(todo), key=len, reverse=True)]
             for future in as_completed(futures):
                 for verdict in future.result():
                     report(verdict)
@@ -139,20 +137,25 @@ def derive_pages():
     return pages
 
 
-def reproduce(out, *, quick=False, patterns=(), jobs=1, fresh=False, cache=None, log=print) -> Outcome:
+def reproduce(out, *, quick=False, patterns=(), jobs=1, fresh=False, cache=None, log=print,
+              claim_files=()) -> Outcome:
     """Run the claims matching ``patterns`` (all if empty) and write the report into ``out``.
 
     ``out`` receives REPORT.md, report.html, verdicts.json and figures/; the cache lives in
-    ``cache`` (default ``out/.toymodels-cache``).
+    ``cache`` (default ``out/.toymodels-cache``). ``claim_files``: the researcher's own claim
+    modules (.py files), run beside the built-in claims.
     """
     start = time.perf_counter()
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise InvalidInputError(f"--jobs must be a positive integer, got {jobs!r}")
+    claim_files = [str(Path(p).resolve()) for p in claim_files]
+    for path in claim_files:
+        claims.load_claims(path)
     selected = claims.select(list(patterns))
     out = writable_folder(out)
     figure_folder = writable_folder(out / "figures")
     store = VerdictCache(writable_folder(out / ".toymodels-cache" if cache is None else cache))
-    verdicts = run_claims(selected, quick, jobs, store, fresh, log)
+    verdicts = run_claims(selected, quick, jobs, store, fresh, log, claim_files)
     results = []
     for claim in selected:
         verdict, cached = verdicts[claim.id]

@@ -18,18 +18,19 @@ on ∇L is η_eff = η/(2√(L − L*)) and again the harmonic mean of λ1·η_e
 Corrections (curvature of Γ, third derivatives, λ1 at θ_k rather than on Γ) are O(η) relative,
 so the test is a bound: over a window of WINDOW steps starting two steps after the approach
 step k0, ||x_{k+2}| − |x_k||/s and every two-step relative deviation are ≤ C·η, at every η of
-the sweep, with C per model (the theorem has no constant; C is about twice the largest
-deviation/η of the full sweep).
+the sweep. The theorem has no constant: C is calibrated per model and optimizer as 3 × the
+largest deviation/η of the quick sweep from another start (as for manifold.ngd_flow), which
+no check judges. Rejected on the same data: a mean of one step s instead of s/2, and an
+arithmetic instead of harmonic mean of λ1·η_eff equal to 2 (true only for a symmetric cycle).
 """
 
 import numpy as np
 
-from . import Verdict, claim
-from .manifold_runs import LABELS, MODELS, OPTIMIZERS, sweep
+from ..verify import Verdict, bound, calibrated, claim
+from .manifold_flows import SAFETY
+from .manifold_runs import CALIBRATION_STARTS, LABELS, MODELS, OPTIMIZERS, limiting_flows, sweep
 
 WINDOW = 128
-#: C in |deviation| ≤ C·η for each model (both quantities, both optimizers).
-BOUND = {"two_layer_scalar": 3.0, "arora_valley": 0.1, "rosenbrock_valley": 10.0, "zhu_minimal": 15.0}
 
 
 def cycle_statistics(run):
@@ -55,50 +56,52 @@ def cycle_statistics(run):
             "max |mean(|x|)/(s/2) − 1|": float(np.max(np.abs(mean_dev))),
             "max |harmonic mean(λ1η_eff)/2 − 1|": float(np.max(np.abs(harmonic_dev))),
             "cycle (x_k, x_k+1) at the window start": [float(x[0]), float(x_next[0])],
-            "rejected: min |mean(|x|)/s − 1| (mean = one step)": float(np.min(np.abs((mean_dev + 1) / 2 - 1))),
-            "rejected: max arithmetic mean(λ1η_eff)/2 − 1": float(np.max((h + h_next) / 4 - 1))})
+            ONE_STEP: float(np.max(np.abs((mean_dev + 1) / 2 - 1))),
+            ARITHMETIC: float(np.max(np.abs((h + h_next) / 4 - 1)))})
     return rows
 
 
 TESTED = ("max ||x_k+2| − |x_k||/s", "max |mean(|x|)/(s/2) − 1|", "max |harmonic mean(λ1η_eff)/2 − 1|")
+ONE_STEP = "mean(|x_k|, |x_k+1|) = s (one step), max |mean/s − 1|"
+ARITHMETIC = "arithmetic mean of λ1η_eff = 2, max |mean/2 − 1|"
 
 
-def _passes(rows, c):
-    return all("error" not in r and max(r[q] for q in TESTED) <= c * r["η"] for r in rows)
+def deviations(rows, keys=TESTED):
+    """Per η the largest of the ``keys`` deviations (∞ where the run never approached Γ)."""
+    return np.array([max(r[q] for q in keys) if "error" not in r else np.inf for r in rows])
+
+
+def cycle_comparison(run):
+    """The largest two-step deviation per η against C·η, C calibrated on the calibration start."""
+    reference = sweep(run.model.name, run.optimizer, True, calibration=True)
+    ratio = float(np.max(deviations(cycle_statistics(reference)) / reference.eta))
+    rows = cycle_statistics(run)
+    provenance = calibrated(f"{SAFETY:g} × the largest deviation/η ({ratio:.3g}) on the other start; the "
+                            "theorem gives the identities to leading order, without a constant",
+                            on=f"the quick sweep from {CALIBRATION_STARTS[run.model.name]}")
+    return bound(f"{run.model.name}, {LABELS[run.optimizer]}: two-step cycle deviations", run.eta, deviations(rows),
+                 SAFETY * ratio, provenance=provenance, data={"per η": rows},
+                 alternatives={k: deviations(rows, (k,)) for k in (ONE_STEP, ARITHMETIC)})
 
 
 @claim("manifold.enters_eos",
        "After the approach to Γ, the distance to Γ along u1 under normalized GD settles into a two-step "
        "cycle whose mean is η/2, with harmonic mean of λ1·η_eff over the cycle equal to 2 "
        "(η_eff = η/‖∇L‖); for GD on √(L − min L) the mean is η√(λ1/2)/2 and the harmonic mean of "
-       "λ1·η/(2√(L − L*)) is 2. Deviations ≤ C·η over η = 0.08 halved ≥ 4 times.",
-       "Arora, Li, Panigrahi, ICML 2022, §4–5 (entering the edge of stability)",
+       "λ1·η/(2√(L − L*)) is 2. Deviations ≤ C·η over η = 0.08 halved ≥ 4 times, C calibrated on another start.",
+       "Arora, Li, Panigrahi, ICML 2022, §4–5 (entering the edge of stability), arXiv:2205.09745",
        conventions="λ1 = λ1(∇²L(θ_k)) (squared losses carry ½); distance along u1 = (θ − π(θ))·u1 at "
                    "the foot point π(θ) on Γ; η_eff = the learning rate used on ∇L",
-       models="the runs of manifold.ngd_flow and manifold.sqrt_flow")
+       models="the runs of manifold.ngd_flow and manifold.sqrt_flow", uses=(sweep, limiting_flows))
 def enters_eos(quick=False):
-    details, artifacts, passed, worst = {}, {}, True, {}
+    comparisons, artifacts = [], {}
     for optimizer in OPTIMIZERS:
         for name in MODELS:
             run = sweep(name, optimizer, quick)
-            rows = cycle_statistics(run)
-            ok = _passes(rows, BOUND[name])
-            passed &= ok
-            ratios = [max(r[q] for q in TESTED) / r["η"] for r in rows if "error" not in r]
-            worst[f"{name}, {LABELS[optimizer]}"] = max(ratios) if ratios else np.inf
-            details[f"{name}, {LABELS[optimizer]}"] = {"passed": ok, "C": BOUND[name],
-                                                       "deviation/η per η": ratios, "per η": rows}
+            comparisons.append(cycle_comparison(run))
             artifacts[f"{name}/{optimizer}/eta"] = run.eta
             artifacts[f"{name}/{optimizer}/offset"] = run.head_offset
             artifacts[f"{name}/{optimizer}/step_length"] = run.step_length(slice(0, len(run.head_offset)))
             artifacts[f"{name}/{optimizer}/lambda1_lr"] = run.head_sharpness[:-1] * run.head_lr
             artifacts[f"{name}/{optimizer}/k0"] = run.approach_steps()
-    key = max(worst, key=worst.get)
-    return Verdict(
-        passed=passed,
-        measured=f"largest deviation/η: {worst[key]:.2f} ({key})",
-        expected="||x_k+2| − |x_k||/s, |mean/(s/2) − 1| and |harmonic mean/2 − 1| ≤ C·η at every η",
-        tolerance="C per model: " + ", ".join(f"{k} {v:g}" for k, v in BOUND.items()),
-        tolerance_reason="the two-step identities hold to leading order near Γ; curvature and third-"
-                         "derivative corrections are O(η) relative, without a constant from the theory",
-        details=details, artifacts=artifacts)
+    return Verdict(comparisons, artifacts=artifacts)

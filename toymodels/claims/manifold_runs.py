@@ -4,8 +4,10 @@ One start per model; normalized GD and GD on √(L − min L) each run once per 
 learning rates η = 0.08·2^{−j} as one batch (j = 0…4 quick, 0…5 full), for K = T/η_min²
 steps, T the comparison slow time. The first HEAD_STEPS steps are saved at every step (the
 edge-of-stability cycle), the rest every two steps (λ1 over two-step windows, and the states
-at k = T/η² for the flow comparison). Every manifold claim reads the same cached runs, so the
-claim that rejects the wrong constants uses exactly the data of the claims it protects.
+at k = T/η² for the flow comparison). The sweeps are declared shared runs: every manifold claim
+reads the same runs, so the wrong constants are rejected on exactly the data of the claims they
+protect. A second start per model (``CALIBRATION_STARTS``, quick sweep) calibrates the
+constants C that the theorems leave open; the claims never judge it.
 
 Start time of the flows: as in the theorems, X(0) = Φ(θ0) at T = 0. The approach phase
 (the iterate travelling to within one step of Γ) takes k0 = O(1/η) steps, i.e. slow time
@@ -13,7 +15,6 @@ Start time of the flows: as in the theorems, X(0) = Φ(θ0) at T = 0. The approa
 """
 
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
@@ -24,11 +25,15 @@ from ..manifold import normal_offset
 from ..optim import NormalizedGD, SqrtLossGD
 from ..simulate import simulate
 from ..status import FINISHED
+from ..verify import fit_order, shared_run
 
 MODELS = ("two_layer_scalar", "arora_valley", "rosenbrock_valley", "zhu_minimal")
 #: Starts: off Γ (by 0.01–0.2), away from the minimizer of λ1 on Γ, so the flow has far to go.
 STARTS = {"two_layer_scalar": (2.0, 0.51), "arora_valley": (1.5, 0.2), "rosenbrock_valley": (1.0, 1.1),
           "zhu_minimal": (1.6, 0.9, 1.1, 0.65)}
+#: Other starts, off Γ on the other side or by other amounts, whose quick sweeps calibrate C.
+CALIBRATION_STARTS = {"two_layer_scalar": (1.6, 0.7), "arora_valley": (1.2, 0.15),
+                      "rosenbrock_valley": (-0.8, 0.55), "zhu_minimal": (1.3, 1.2, 0.8, 0.75)}
 #: min of λ1 on Γ and where it is attained (λ1 = a² + b² ≥ 2|ab|; 2(1 + x²); 2(1 + 4x²);
 #: Σ 1/w_i² ≥ 4 by AM–GM on ∏w = 1).
 LAMBDA1_MIN = {"two_layer_scalar": (2.0, "a = b = ±1"), "arora_valley": (2.0, "x = 0"),
@@ -121,14 +126,19 @@ def _merge(head, tail):
     return steps, x, valid, status
 
 
-@cache
-def sweep(name, optimizer, quick) -> Sweep:
-    """The cached run of ``optimizer`` ("ngd" or "sqrt") on zoo model ``name``."""
+def start(name, calibration):
+    return np.array((CALIBRATION_STARTS if calibration else STARTS)[name], dtype=float)
+
+
+@shared_run("manifold sweeps")
+def sweep(name, optimizer, quick, calibration=False) -> Sweep:
+    """The run of ``optimizer`` ("ngd" or "sqrt") on zoo model ``name`` from its start (or from
+    its calibration start)."""
     model = zoo.get(name)
     cls, _, _ = OPTIMIZERS[optimizer]
     eta, time = learning_rates(quick), slow_time(quick)
     total = int(round(time / eta[-1] ** 2))
-    x0 = np.tile(np.array(STARTS[name], dtype=float), (len(eta), 1))
+    x0 = np.tile(start(name, calibration), (len(eta), 1))
     head = simulate(model, cls(eta), x0, HEAD_STEPS, record=("sharpness",))
     tail = simulate(model, cls(eta), head.final, total - HEAD_STEPS, record=(), save_every=2)
     steps, x, valid, status = _merge(head, tail)
@@ -136,11 +146,11 @@ def sweep(name, optimizer, quick) -> Sweep:
     rows = np.searchsorted(steps, compare_steps(eta, time))
     return Sweep(model, optimizer, eta, time, steps, valid, status, model.numeric.sharpness(phi),
                  phi[rows, np.arange(len(eta))], phi[:, 0], head.x, head["sharpness"], head.lr,
-                 normal_offset(model, head.x), limiting_flows(name))
+                 normal_offset(model, head.x), limiting_flows(name, calibration))
 
 
-@cache
-def limiting_flows(name):
+@shared_run("manifold limiting flows")
+def limiting_flows(name, calibration=False):
     """The four candidate flows from Φ(θ0), as Solutions in slow time, shared by both optimizers.
 
     The right flows of the two optimizers are saved on a grid up to FIGURE_TIME (every save
@@ -148,7 +158,7 @@ def limiting_flows(name):
     times only.
     """
     model = zoo.get(name)
-    start = np.array(STARTS[name], dtype=float)
+    x0 = start(name, calibration)
     compare = sorted({slow_time(True), slow_time(False)})
     flows = {}
     for coefficient, objective in FLOWS:
@@ -156,14 +166,13 @@ def limiting_flows(name):
         end = FIGURE_TIME if right else compare[-1]
         grid = np.unique(np.r_[np.linspace(0, end, 26) if right else 0.0, compare])
         flows[(coefficient, objective)] = solve_on_manifold(manifold_flow(model, coefficient, objective),
-                                                            start, end, saveat=grid)
+                                                            x0, end, saveat=grid)
     return flows
 
 
 def fitted_slope(eta, err):
-    """Slope of log err against log η, and whether it is clean: every point within a
-    factor 2 of the fitted power law (the error may be far below its bound and change sign)."""
-    log_eta, log_err = np.log(eta), np.log(err)
-    slope, intercept = np.polyfit(log_eta, log_err, 1)
-    clean = bool(np.all(np.abs(log_err - (slope * log_eta + intercept)) <= np.log(2)))
-    return float(slope), clean
+    """Slope of log err against log η, and whether it is clean: every point within a factor 2
+    of the fitted power law (the error may be far below its bound and change sign)."""
+    slope, _, intercept = fit_order(eta, err)
+    clean = bool(np.all(np.abs(np.log(err) - (slope * np.log(eta) + intercept)) <= np.log(2)))
+    return slope, clean

@@ -49,25 +49,27 @@ def _values(array):
 def match(name, measured, expected, *, rtol=0.0, atol=0.0, provenance=None, alternatives=None, reject_by=1.0,
           data=None) -> Comparison:
     """|measured − expected| ≤ atol + rtol·|expected| elementwise (``atol`` may be an array, e.g.
-    a per-step scale). Boolean arrays are compared by the number of disagreements, at most ``atol``.
-    ``alternatives``: wrong values of ``expected``."""
+    a per-step scale). Boolean arrays are compared by the number of disagreements, at most
+    ``atol`` (a count: its margin is disagreements/(atol + ½)). ``alternatives``: wrong values
+    of ``expected``."""
     measured = np.asarray(measured)
+    flags = measured.dtype == bool
 
     def margin(reference):
+        if flags:
+            return float(np.sum(measured != np.asarray(reference)) / (atol + 0.5))
         reference = np.asarray(reference)
-        if measured.dtype == bool:
-            return float(_ratio(np.sum(measured != reference), atol))
-        deviation = np.abs(measured - reference)
-        return _worst(_ratio(deviation, atol + rtol * np.abs(reference)))
+        return _worst(_ratio(np.abs(measured - reference), atol + rtol * np.abs(reference)))
 
-    if measured.dtype == bool:
-        tolerance = f"at most {atol:g} disagreements in {measured.size}"
+    if flags:
+        tolerance, shown = f"at most {atol:g} disagreements", f"{int(np.sum(measured != expected))} of {measured.size} disagree"
     else:
-        parts = ([f"{show(np.max(atol))}" if np.size(atol) == 1 else "a per-value absolute tolerance up to "
-                  f"{show(np.max(atol))}"] if np.any(np.asarray(atol) > 0) else []) + (
-                 [f"{rtol:g}·|expected|"] if rtol else [])
-        tolerance = "|measured − expected| ≤ " + (" + ".join(parts) or "0")
-    return _compare(name, margin, expected, alternatives, reject_by, measured=_values(measured),
+        largest = f"up to {show(np.max(atol))}" if np.size(atol) > 1 else show(atol)
+        tolerance = "|measured − expected| ≤ " + " + ".join(
+            ([largest] if np.any(np.asarray(atol) > 0) else []) + ([f"{rtol:g}·|expected|"] if rtol else []) or ["0"])
+        shown = _values(measured) if measured.size <= 6 else (
+            f"max |measured − expected| = {show(np.max(np.abs(measured - expected)))} over {measured.size} values")
+    return _compare(name, margin, expected, alternatives, reject_by, measured=shown,
                     expected=_values(expected), tolerance=tolerance, provenance=provenance, data=data)
 
 
@@ -167,9 +169,12 @@ def monotone(name, values, *, increasing=False, slack=0.0, relative=True, axis=0
              alternatives=None, reject_by=1.0, data=None) -> Comparison:
     """``values`` non-increasing (or non-decreasing) along ``axis`` up to ``slack``: no step may
     move the wrong way by more than ``slack`` (relative to |value| unless ``relative=False``).
+    ``values`` may be a list of sequences of different lengths, each checked on its own.
     ``alternatives``: other sequences (wrong quantities) that must not be monotone."""
 
     def worst_move(v):
+        if isinstance(v, list):
+            return max((worst_move(part) for part in v), default=0.0)
         v = np.asarray(v, dtype=float)
         move = np.diff(v, axis=axis) * (-1 if increasing else 1)
         if relative:

@@ -36,8 +36,7 @@ class Provenance:
             raise ValueError("a calibrated tolerance must say which data it was calibrated on (on=...)")
 
     def __str__(self):
-        on = f" (calibrated on {self.on})" if self.on else ""
-        return f"{self.kind}{on}: {self.why}"
+        return f"{self.kind}{f' on {self.on}' if self.on else ''}: {self.why}"
 
 
 def roundoff(why):
