@@ -1,6 +1,6 @@
 """eos.chen_bruna_orbit: GD on ¼(x² − μ)² with η = K/μ, 1 < K ≤ 1.121, settles on a 2-cycle.
 
-Chen & Bruna (2023; theory.md §4): both orbit points δ satisfy η = 1/(δ²(√(μ/δ² − 3/4) + ½)).
+Chen & Bruna (2023; docs/theory/edge-of-stability.md): both orbit points δ satisfy η = 1/(δ²(√(μ/δ² − 3/4) + ½)).
 ``derivations/eos_chen_bruna.py`` derives it: the orbit points solve u² − (K + 1)u + 1 = 0 in
 u = ηδ², which is the stated relation squared, and the orbit multiplier is 9 − 2(K + 1)², so the
 orbit attracts for 1 < K < √5 − 1. The reference here is that formula evaluated at the simulated
@@ -12,7 +12,7 @@ import numpy as np
 from .. import zoo
 from ..optim import GD
 from ..simulate import simulate
-from . import Verdict, claim
+from ..verify import Verdict, at_least, at_most, claim, match, roundoff, stated
 
 #: |η − formula(δ)|: the orbit is reached to round-off, so the residual is ~1e-15; 1e-10 as stated.
 ORBIT_TOL = 1e-10
@@ -55,44 +55,36 @@ def orbit(mu, ks, steps):
        models="chen_bruna(mu) for mu in (0.5, 1, 4)")
 def chen_bruna_orbit(quick=False):
     ks = K_VALUES[::2] if quick else K_VALUES
-    rows, worst, closure, gap_min = [], 0.0, 0.0, np.inf
-    wrong_min = {name: np.inf for name in WRONG}
-    artifacts, points, orbit_k = {}, [], []
+    rows, artifacts, points, orbit_k = [], {}, [], []
+    parts = {"η": [], "formula": [], "closure": [], "gap": [], **{name: [] for name in WRONG}}
     for mu in MU_VALUES:
         run, last, lrs = orbit(mu, ks, STEPS)
         d1, d2 = last[-1], last[-2]
-        closure = max(closure, float(np.max(np.abs(last[-1] - last[-3]))))
-        gap_min = min(gap_min, float(np.min(np.abs(d1 - d2) / np.sqrt(mu))))
-        residual = np.maximum(np.abs(lrs - chen_bruna_lr(d1, mu)), np.abs(lrs - chen_bruna_lr(d2, mu)))
-        worst = max(worst, float(residual.max()))
+        parts["η"] += [lrs, lrs]
+        parts["formula"] += [chen_bruna_lr(d1, mu), chen_bruna_lr(d2, mu)]
+        parts["closure"].append(np.abs(last[-1] - last[-3]))
+        parts["gap"].append(np.abs(d1 - d2) / np.sqrt(mu))
         for name, formula in WRONG.items():
-            miss = np.minimum(np.abs(lrs - formula(d1, mu)), np.abs(lrs - formula(d2, mu)))
-            wrong_min[name] = min(wrong_min[name], float(miss.min()))
-        for k, lr, a, b, r in zip(ks, lrs, d1, d2, residual):
-            rows.append({"mu": mu, "K": k, "lr": float(lr), "δ1": float(min(a, b)), "δ2": float(max(a, b)),
-                         "predicted multiplier 9 − 2(K+1)²": 9 - 2 * (k + 1) ** 2,
-                         "max |η − formula(δ)|": float(r)})
+            parts[name] += [formula(d1, mu), formula(d2, mu)]
+        rows += [{"mu": mu, "K": k, "lr": float(lr), "δ1": float(min(a, b)), "δ2": float(max(a, b)),
+                  "predicted multiplier 9 − 2(K+1)²": 9 - 2 * (k + 1) ** 2} for k, lr, a, b in zip(ks, lrs, d1, d2)]
         if mu == 1.0:
             artifacts.update({"path/x": run.x[:60, :, 0], "path/K": np.asarray(ks)})
         points.append(np.stack([d1, d2], axis=-1) / np.sqrt(mu))
         orbit_k.append(np.asarray(ks))
     artifacts.update({"orbit/K": np.concatenate(orbit_k), "orbit/points": np.concatenate(points),
                       "orbit/mu": np.repeat(MU_VALUES, len(ks))})
+    flat = {k: np.concatenate(v) for k, v in parts.items()}
     # Below the threshold (K = 0.95) the same start converges to the minimum √μ: no orbit.
     _, below, _ = orbit(1.0, [0.95], STEPS)
-    converged_below = float(np.max(np.abs(below - 1.0)))
-    rejected = all(v >= REJECT for v in wrong_min.values())
-    passed = worst <= ORBIT_TOL and closure <= 1e-13 and gap_min > 1e-2 and rejected
-    return Verdict(
-        passed=passed,
-        measured=f"max |η − formula(δ)| = {worst:.1e} over {len(rows)} orbits (both points); "
-                 f"period-2 closure {closure:.1e}; smallest |δ1 − δ2|/√μ = {gap_min:.3f}",
-        expected="both orbit points satisfy the Chen–Bruna relation",
-        tolerance=f"|η − formula(δ)| ≤ {ORBIT_TOL:g}; |x_(k+2) − x_k| ≤ 1e-13; wrong relations must miss "
-                  f"by ≥ {REJECT:g}",
-        tolerance_reason="GD reaches the attracting orbit to round-off (multiplier 9 − 2(K+1)² ∈ (0.0, 0.92) "
-                         "per two steps, derived), so only float64 round-off (~1e-15) remains",
-        details={"orbits": rows,
-                 "wrong relations, smallest miss on the same orbits": wrong_min,
-                 "K = 0.95, μ = 1 (below the threshold): max |x − √μ| over the last 3 steps": converged_below},
-        artifacts=artifacts)
+    attracting = roundoff("GD reaches the attracting orbit to round-off (multiplier 9 − 2(K+1)² ∈ (0.0, 0.92) per "
+                          "two steps, derived), so only float64 round-off (~1e-15) remains")
+    return Verdict([
+        match(f"η vs 1/(δ²(√(μ/δ² − 3/4) + ½)) at both points of {len(rows)} orbits", flat["η"], flat["formula"],
+              atol=ORBIT_TOL, provenance=attracting, alternatives={k: flat[k] for k in WRONG},
+              reject_by=REJECT / ORBIT_TOL),
+        at_most("period-2 closure |x_k+2 − x_k| after 1500 steps", flat["closure"], 1e-13, provenance=attracting),
+        at_least("|δ1 − δ2|/√μ: a true 2-cycle, not the minimum", flat["gap"], 1e-2,
+                 provenance=stated("the orbit points differ at O(√(K − 1)), ≥ 0.1 here"),
+                 alternatives={"GD at K = 0.95 (below the threshold) orbits too": abs(below[-1, 0] - below[-2, 0])})],
+        details={"orbits": rows}, artifacts=artifacts)

@@ -8,7 +8,6 @@ compiled loss and constraints.
 import numpy as np
 
 from .. import zoo
-from ..claims.manifold_flows import BOUND
 from ..claims.manifold_runs import FLOWS, LABELS, MODELS, OPTIMIZERS, flow_name, fitted_slope
 from . import figure
 from .style import conventions_note, cycle, new, series
@@ -133,7 +132,8 @@ def error_against_eta(artifacts):
                 width = 2.4 if flow == right else 1.0
                 ax.loglog(eta, err, **{**styles[flow], "linewidth": width, "label": flow_name(*flow)})
             slope, clean = fitted_slope(eta, artifacts[f"{prefix}/err/{flow_name(*right)}"])
-            ax.loglog(eta, BOUND * eta, **series("theory", label=f"bound C·η, C = {BOUND:g}"))
+            bound = float(artifacts[f"{prefix}/C"])  # calibrated on another start, per model and optimizer
+            ax.loglog(eta, bound * eta, **series("theory", label="bound C·η (C calibrated on another start)"))
             ax.text(0.97, 0.04, f"right flow: {'slope %.2f' % slope if clean else 'no clean slope'}",
                     transform=ax.transAxes, ha="right", va="bottom", fontsize=8)
             ax.set_xticks(eta, [f"{e:g}" for e in eta], minor=False)

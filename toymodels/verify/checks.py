@@ -207,21 +207,35 @@ def zscore(name, estimate, stderr, expected, *, z=4.0, provenance=None, alternat
                                                  **(data or {})})
 
 
-def at_most(name, measured, limit, *, provenance=None, alternatives=None, reject_by=1.0, data=None) -> Comparison:
-    """measured ≤ limit (every element; positive quantities: the margin is measured/limit).
+def _excess(excess, limit, scale):
+    """1 + excess/scale (≥ 0), worst element: ≤ 1 exactly when the limit holds; for a positive
+    limit with its default scale (|limit|) at_most's margin is measured/limit."""
+    scale = scale if scale is not None else (abs(limit) or 1.0)
+    return max(_worst(np.where(np.isnan(excess), np.inf, 1 + excess / scale)), 0.0)
+
+
+def at_most(name, measured, limit, *, scale=None, provenance=None, alternatives=None, reject_by=1.0,
+            data=None) -> Comparison:
+    """measured ≤ limit (every element). The margin is 1 + (measured − limit)/scale (scale:
+    |limit|, or 1 for a zero limit), so measured/limit for a positive limit.
     ``alternatives``: what a wrong hypothesis measures in place of ``measured``."""
-    return _compare(name, lambda m: _worst(_ratio(np.maximum(np.asarray(m, dtype=float), 0), limit)), measured,
+    return _compare(name, lambda m: _excess(np.asarray(m, dtype=float) - limit, limit, scale), measured,
                     alternatives, reject_by, measured=_values(measured), expected=f"≤ {show(limit)}",
                     tolerance=f"limit {show(limit)}", provenance=provenance, data=data)
 
 
-def at_least(name, measured, limit, *, provenance=None, alternatives=None, reject_by=1.0, data=None) -> Comparison:
-    """measured ≥ limit (every element; positive quantities: the margin is limit/measured).
+def at_least(name, measured, limit, *, scale=None, provenance=None, alternatives=None, reject_by=1.0,
+             data=None) -> Comparison:
+    """measured ≥ limit (every element). The margin is limit/measured for a positive limit (∞ if
+    measured ≤ 0), else 1 + (limit − measured)/scale (scale: |limit|, or 1 for a zero limit).
     ``alternatives``: what a wrong hypothesis measures in place of ``measured``."""
 
     def margin(m):
         m = np.asarray(m, dtype=float)
-        return _worst(np.where(m >= limit, _ratio(limit, np.maximum(m, 0)), np.maximum(_ratio(limit, m), 1 + 1e-12)))
+        if limit > 0 and scale is None:
+            return _worst(np.where(m > 0, limit / np.where(m > 0, m, 1), np.inf))
+        return _excess(limit - m, limit, scale)
 
-    return _compare(name, margin, measured, alternatives, reject_by, measured=_values(measured),
-                    expected=f"≥ {show(limit)}", tolerance=f"limit {show(limit)}", provenance=provenance, data=data)
+    return _compare(name, margin, measured,
+                    alternatives, reject_by, measured=_values(measured), expected=f"≥ {show(limit)}",
+                    tolerance=f"limit {show(limit)}", provenance=provenance, data=data)
