@@ -12,10 +12,14 @@ from toymodels.errors import UnknownNameError
 @pytest.mark.parametrize("claim", claims.all_claims(), ids=lambda c: c.id)
 def test_claim_passes(claim, quick_run):
     verdict = quick_run.verdicts[claim.id]
-    assert verdict.passed, verdict.details
+    verdict.assert_()
     as_json = verdict.to_json()
-    assert {"id", "passed", "measured", "expected", "tolerance"} <= set(as_json)
-    assert verdict.tolerance_reason and claim.source and claim.statement and claim.models
+    assert {"id", "passed", "comparisons", "summary"} <= set(as_json)
+    for comparison in as_json["comparisons"]:
+        assert {"measured", "expected", "tolerance", "provenance", "margin", "alternatives"} <= set(comparison)
+        assert comparison["provenance"]["why"]
+    assert verdict.rejections, f"{claim.id} rejects no wrong alternative"  # every built-in claim rejects one
+    assert claim.source and claim.statement and claim.models
     assert "theory.md" not in claim.source  # the papers are cited, not our notes
 
 
@@ -60,9 +64,11 @@ def test_quadratic_reference_rejects_a_wrong_formula():
 
 
 def test_threshold_check_rejects_a_wrong_threshold():
-    _, rows = gd_quadratic._check_threshold(quick=True)
+    comparison, rows = gd_quadratic._check_threshold(quick=True)
+    comparison.assert_()
+    assert [r.name for r in comparison.alternatives if r.rejected] == [
+        "ηλmax > 1.9", "ηλmax > 2.1", "ηλmax ≥ 2 (the 2-cycle diverges)"]
     diverged = np.array([r["diverged"] for r in rows])
     ratio = np.array([r["lr·λmax"] for r in rows])
-    assert np.array_equal(diverged, ratio > 2)
     for wrong_threshold in (1.0, 1.96, 2.04):  # 1/η-style or slightly off thresholds
         assert not np.array_equal(diverged, ratio > wrong_threshold)

@@ -7,6 +7,7 @@ import pytest
 
 from toymodels import claims
 from toymodels.claims import Claim, Verdict
+from toymodels.verify import match
 from toymodels.cli import main
 from toymodels.trajectory import Trajectory
 
@@ -76,7 +77,7 @@ def test_verify_json_reports_verdicts(capsys):
 
 def test_failing_claim_gives_exit_status_1(monkeypatch, tmp_path, capsys):
     failing = Claim("test.fails", "a claim that fails", "nowhere",
-                    lambda quick: Verdict(False, 1.0, "0", "none", "test"))
+                    lambda quick: Verdict([match("one", 1.0, 0.0)]))
     monkeypatch.setitem(claims._REGISTRY, "test.fails", failing)
     assert main(["verify", "test.fails"]) == 1
     assert main(["reproduce", "--only", "test.fails", "--out", str(tmp_path)]) == 1

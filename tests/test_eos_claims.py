@@ -11,6 +11,7 @@ from toymodels import claims, diagnostics, zoo
 from toymodels.claims import (eos_alignment, eos_chen_bruna, eos_gfs, eos_progressive, eos_zhu,
                               eoss_linear_stability, eoss_minibs_bound)
 from toymodels.figures import for_claim, render
+from toymodels.verify import Verdict
 
 EOS_CLAIMS = ["eos.progressive_sharpening", "eos.zhu_minimal", "eos.chen_bruna_orbit", "eos.gfs_sharpness_monotone",
               "eos.alignment_lcosh", "eoss.minibs_ge_sharpness", "eoss.minibs_hovers", "eoss.linear_stability"]
@@ -82,13 +83,14 @@ def test_progressive_band_rejects_wrong_centres():
     steps = np.arange(0, 2000, 10)
     ratio = 1 + 0.05 * np.sin(steps / 7.0) + np.where(steps < 500, -0.6 + 0.6 * steps / 500, 0)
     k = np.arange(2000)
-    loss = np.exp(-k / 1000) * (1 + 0.1 * (k % 2))  # falls overall, rises every other step
-    row, ok = eos_progressive.analyse(0.5, steps, ratio * 4.0, loss, half_max=6.0)
-    assert ok and row["fraction within ±15% of 2/η"] == 1.0
-    assert row["fraction within ±15% of 1/η (wrong)"] == 0 and row["fraction within ±15% of 3/η (wrong)"] == 0
+    loss = np.exp(-k / 1000) * (1 + 0.1 * (k % 2) * (k >= 500))  # at the edge: falls overall, rises every other step
+    _, found = eos_progressive.analyse(0.5, steps, ratio * 4.0, loss, half_max=6.0)
+    Verdict(found).assert_()
+    (band,) = [c for c in found if "EoS window" in c.name]
+    assert band.margin == 0 and all(r.rejected for r in band.alternatives)  # 1/η and 3/η
     _, monotone = eos_progressive.analyse(0.5, steps, ratio * 4.0, np.exp(-k / 1000), 6.0)
     _, no_rise = eos_progressive.analyse(0.5, steps, ratio * 4.0, loss, half_max=4.2)
-    assert not monotone and not no_rise  # a monotone loss, or η/2 not rising past the band, fails
+    assert not Verdict(monotone).passed and not Verdict(no_rise).passed  # a monotone loss, or η/2 not rising
 
 
 def test_linear_stability_rejects_the_other_sampling_scheme():
@@ -110,7 +112,7 @@ def verdicts():
 @pytest.mark.parametrize("claim_id", EOS_CLAIMS)
 def test_figures_render_from_the_claim_artifacts(verdicts, claim_id):
     verdict = verdicts[claim_id]
-    assert verdict.passed, verdict.details
+    verdict.assert_()
     for spec in for_claim(claim_id):
         fig = render(spec, verdict.artifacts)
         drawn = [ax for ax in fig.axes if ax.has_data()]

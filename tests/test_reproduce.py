@@ -13,6 +13,7 @@ from toymodels.claims import Claim, Verdict
 from toymodels.cli import main
 from toymodels.errors import InvalidInputError, UnknownNameError
 from toymodels.reproduce import reproduce
+from toymodels.verify import match
 
 
 def test_the_quick_report_lists_every_claim_with_its_verdict(quick_run):
@@ -58,7 +59,7 @@ def fake_claims(monkeypatch):
             state["calls"][claim_id] += 1
             if claim_id == "test.second" and state["interrupt"]:
                 raise KeyboardInterrupt
-            return Verdict(True, 1.0, "1", "exact", "a test", artifacts={"x": np.arange(3.0)})
+            return Verdict([match("one", 1.0, 1.0)], artifacts={"x": np.arange(3.0)})
         return run
 
     for claim_id in state["calls"]:
@@ -107,6 +108,7 @@ def test_a_claim_that_raises_is_a_failed_verdict_and_exit_status_1(tmp_path, mon
     assert "FAILED: test.broken" in capsys.readouterr().err
     verdict = json.loads((tmp_path / "verdicts.json").read_text())[0]
     assert not verdict["passed"] and "ValueError: a bug" in verdict["details"]["traceback"]
+    assert verdict["error"] == "ValueError: a bug"
 
 
 def test_bad_input(tmp_path, capsys):

@@ -10,6 +10,7 @@ import numpy as np
 from .. import zoo
 from ..optim import DAL, GD
 from ..simulate import simulate
+from ..status import DIVERGED
 from ..verify import Verdict, at_most, claim, match, roundoff, stated
 
 EDGE_RTOL = 1e-12
@@ -29,7 +30,7 @@ def aligned_points():
 
 def _curves(label, run):
     """The median loss per step over the starts that did not diverge, and the diverged fraction."""
-    diverged = run.status == "diverged"
+    diverged = run.status == DIVERGED
     arrays = {f"{label}/diverged": diverged.mean()}
     if not diverged.all():
         arrays[f"{label}/median loss"] = np.median(run["loss"][:, ~diverged], axis=1)
@@ -40,7 +41,7 @@ def tradeoff(model, lr_gd, starts, steps):
     """GD at a fixed lr against DAL with several p, from the same starts: a table row per
     optimizer, the arrays of :func:`_curves` per optimizer, and the starts where GD diverged."""
     gd = simulate(model, GD(lr_gd), starts, steps, record=("loss",))
-    diverged = gd.status == "diverged"
+    diverged = gd.status == DIVERGED
     rows = [{"optimizer": f"GD lr={lr_gd}", "diverged": float(diverged.mean())}]
     arrays = _curves(f"GD lr={lr_gd}", gd)
     for p in POWERS:
@@ -49,8 +50,8 @@ def tradeoff(model, lr_gd, starts, steps):
         reached = (loss < TARGET_LOSS).any(axis=0)
         first = np.argmax(loss < TARGET_LOSS, axis=0)
         used = run.lr[run.lr_steps[:, None] < run.stop_step[None]]  # steps each start really took
-        rows.append({"optimizer": f"DAL p={p}", "diverged": float(np.mean(run.status == "diverged")),
-                     "diverged where GD diverged": float(np.mean(run.status[diverged] == "diverged"))
+        rows.append({"optimizer": f"DAL p={p}", "diverged": float(np.mean(run.status == DIVERGED)),
+                     "diverged where GD diverged": float(np.mean(run.status[diverged] == DIVERGED))
                      if diverged.any() else 0.0,
                      f"reached L < {TARGET_LOSS:g}": float(reached.mean()),
                      "median steps to it (starts that reached it)":

@@ -1,8 +1,8 @@
 """eos.alignment_lcosh: on log cosh(xy), GD ends just below 2/η at a start-independent point.
 
-Song & Yun (NeurIPS 2023, trajectory alignment; the ℓ(xy) models of Ahn et al. 2023; theory.md
-§4): minimizers include the axis x = 0 with sharpness ℓ''(0)y² = y²; gradient flow conserves
-y² − x², so from (x0, y0) it ends at (0, ±√(y0² − x0²)). When that end point is sharper than 2/η,
+Song & Yun (NeurIPS 2023, trajectory alignment; the ℓ(xy) models of Ahn et al. 2023;
+docs/theory/edge-of-stability.md): minimizers include the axis x = 0 with sharpness
+ℓ''(0)y² = y²; gradient flow conserves y² − x², so from (x0, y0) it ends at (0, ±√(y0² − x0²)). When that end point is sharper than 2/η,
 GD instead ends at a point that does not depend on the start, just below 2/η, with a gap
 2/η − S ≈ c·η whose constant c is fitted here (the theory gives the linear order, not c).
 

@@ -5,12 +5,11 @@ LeCun-style start at scale 0.5 (seed 1). Found by a scan over width, target freq
 scale: with this harder target and small start the sharpness starts far below 2/η and rises
 steadily (progressive sharpening, Cohen et al., ICLR 2021) for η from 0.25 to 1; wider
 targets or larger starts sharpen too little within a few thousand steps. The model is built
-once per process, so its compiled functions are shared by the claims.
+once per process (a declared shared run), so its compiled functions are shared by the claims.
 """
 
-from functools import lru_cache
-
 from .. import zoo
+from ..verify import shared_run
 from ..zoo.networks import initial_weights
 
 NETWORK = {"width": 10, "n": 20, "frequency": 2.0, "noise": 0.0, "seed": 0}
@@ -19,7 +18,7 @@ DESCRIPTION = ("tanh_net(width=10, n=20, frequency=2): ½(Σ_j a_j tanh(w_j x + 
                "y = sin(2πx), start: LeCun-style N(0, 0.5²/fan_in) weights, seed 1")
 
 
-@lru_cache(maxsize=1)
+@shared_run("the EoS tanh network")
 def network():
     """The shared tanh network (compiled once per process)."""
     return zoo.get("tanh_net", **NETWORK)

@@ -1,6 +1,6 @@
 """eos.zhu_minimal: on ½(1 − xyzw)², GD from symmetric starts ends just below 2/η.
 
-Zhu, Wang, Wang, Zhou, Ge (ICLR 2023; theory.md §4): from a symmetric start z = x, w = y (GD keeps
+Zhu, Wang, Wang, Zhou, Ge (ICLR 2023; docs/theory/edge-of-stability.md): from a symmetric start z = x, w = y (GD keeps
 the symmetry), GD converges to a minimum xy = 1 whose sharpness 2(x² + y²) lies in
 (2/η − (20/3)η, 2/η), while the degree-2 model ½(1 − xy)² overshoots to a clearly flatter minimum.
 
@@ -17,7 +17,8 @@ from .. import zoo
 from ..diagnostics import gfs_sharpness, sharpness
 from ..optim import GD
 from ..simulate import simulate
-from . import Verdict, claim
+from ..status import DIVERGED
+from ..verify import Verdict, at_least, claim, match, stated, theory
 
 BAND = 20 / 3  # the band (2/η − (20/3)η, 2/η) of Zhu et al.
 KAPPAS = (1.1, 1.25, 1.5)
@@ -63,12 +64,12 @@ def zhu_minimal(quick=False):
     lrs = (0.2, 0.1) if quick else (0.2, 0.1, 0.05, 0.025)
     steps = int(np.ceil(50 / min(lrs) ** 2))  # the last oscillations decay like (1 − O(η²))^k
     results = run_both(lrs, steps)
-    rows, passed, artifacts = [], True, {}
+    artifacts = {}
     edge = 2 / np.asarray(lrs)[:, None]
     finals = {}
     for name, (model, x0, run) in results.items():
         final = sharpness(model, run.final)
-        converged = (run.status != "diverged") & (run["loss"][-1] <= CONVERGED_LOSS)
+        converged = (run.status != DIVERGED) & (run["loss"][-1] <= CONVERGED_LOSS)
         finals[name] = (final, converged)
         artifacts[f"{name}/x"] = run.x[:400, 1]  # the η = 0.1 paths, first 400 steps
         artifacts[f"{name}/final"] = run.final
@@ -78,34 +79,19 @@ def zhu_minimal(quick=False):
     artifacts["kappa"] = np.asarray(KAPPAS)
     s4, ok4 = finals["zhu_minimal"]
     s2, ok2 = finals["two_layer_scalar"]
-    lower = edge - BAND * np.asarray(lrs)[:, None]
-    in_band = ok4 & (s4 > lower) & (s4 < edge)
-    flatter = ok2 & (s2 <= lower)
-    passed = bool(in_band.all() and flatter.all())
-    gfs4 = artifacts["zhu_minimal/gfs_sharpness"]
-    for i, lr in enumerate(lrs):
-        for j, kappa in enumerate(KAPPAS):
-            rows.append({"lr": lr, "κ": kappa, "x0 (degree 4)": float(results["zhu_minimal"][1][i, j, 0]),
-                         "GFS sharpness ×η/2 (degree 4)": float(gfs4[i, j] * lr / 2),
-                         "degree 4: (2/η − S)/η": float((edge[i, 0] - s4[i, j]) / lr),
-                         "degree 2: (2/η − S)/η": float((edge[i, 0] - s2[i, j]) / lr),
-                         "degree 4 converged": bool(ok4[i, j]), "degree 2 converged": bool(ok2[i, j])})
-    gap4 = (edge - s4) / np.asarray(lrs)[:, None]
-    gap2 = (edge - s2) / np.asarray(lrs)[:, None]
-    return Verdict(
-        passed=passed,
-        measured=f"degree 4: (2/η − S)/η ∈ [{gap4.min():.3f}, {gap4.max():.3f}] ({in_band.sum()}/{in_band.size} "
-                 f"in the band); degree 2: (2/η − S)/η ∈ [{gap2.min():.2f}, {gap2.max():.2f}]",
-        expected=f"degree 4: 0 < (2/η − S)/η < {BAND:.3f}; degree 2: (2/η − S)/η ≥ {BAND:.3f}",
-        tolerance=f"the band itself (Zhu et al.); converged = loss ≤ {CONVERGED_LOSS:g} after {steps} steps",
-        tolerance_reason="the band is the theorem's; at loss ≤ 1e-20 the final sharpness is that of the "
-                         "minimum to ~1e-10, far inside the band",
-        details={"runs": rows, "steps": steps,
-                 "rejected alternative, GD ends at its GFS: GFS sharpness ×η/2 (= κ) vs the largest "
-                 "final degree-4 sharpness ×η/2": [list(KAPPAS), float((s4 * np.asarray(lrs)[:, None] / 2).max())],
-                 "degree-4 gap per η (mean of (2/η − S)/η over κ)":
-                     {str(lr): float(gap4[i].mean()) for i, lr in enumerate(lrs)},
-                 "fit (2/η − S)/η = c0 − c2·η² (reported, not part of the claim)": dict(zip(
-                     ("c0", "c2"), np.linalg.lstsq(np.stack([np.ones(len(lrs)), -np.asarray(lrs) ** 2], -1),
-                                                   gap4.mean(axis=1), rcond=None)[0].tolist()))},
-        artifacts=artifacts)
+    lr_col = np.asarray(lrs)[:, None]
+    gap4, gap2 = (edge - s4) / lr_col, (edge - s2) / lr_col
+    gfs_gap = (edge - artifacts["zhu_minimal/gfs_sharpness"]) / lr_col
+    rows = [{"lr": lr, "κ": kappa, "degree 4: (2/η − S)/η": gap4[i, j], "degree 2: (2/η − S)/η": gap2[i, j]}
+            for i, lr in enumerate(lrs) for j, kappa in enumerate(KAPPAS)]
+    return Verdict([
+        match(f"both models converged (loss ≤ {CONVERGED_LOSS:g} after {steps} steps), every η and κ",
+              np.concatenate([ok4.ravel(), ok2.ravel()]), True, provenance=stated(
+                  "at loss ≤ 1e-20 the final sharpness is that of the minimum to ~1e-10, far inside the band")),
+        match("degree 4: (2/η − S)/η in the band (0, 20/3), every η and κ", gap4, BAND / 2, atol=BAND / 2,
+              provenance=theory("the band (2/η − (20/3)η, 2/η) of Zhu et al."),
+              alternatives={"GD ends at its gradient-flow solution (sharpness κ·2/η)": gfs_gap}),
+        at_least("degree 2 ends flatter, below the band: (2/η − S)/η", gap2, BAND,
+                 provenance=stated("the claim: comparable starts of the degree-2 model end below the band"),
+                 alternatives={"the degree-4 model ends as flat": gap4})],
+        details={"runs": rows, "steps": steps}, artifacts=artifacts)

@@ -1,6 +1,6 @@
 """gd.quadratic_stability: GD on a quadratic is linear, and diverges exactly past 2/η.
 
-On L = ½(θ − θ*)ᵀA(θ − θ*), θ_k − θ* = (I − ηA)^k (θ_0 − θ*) (theory.md §1), so along each
+On L = ½(θ − θ*)ᵀA(θ − θ*), θ_k − θ* = (I − ηA)^k (θ_0 − θ*) (docs/theory/gd-quadratic.md), so along each
 eigenvector the error is multiplied by 1 − ηλ_i per step: GD diverges iff some |1 − ηλ_i| > 1,
 which for A ≻ 0 is ηλ_max > 2 (Cohen et al., ICLR 2021). The reference here is computed
 from the eigenvalues and rotation used to build the quadratic, not from the compiled model.
@@ -26,7 +26,7 @@ def _closed_form(eigs, rotation, center, x0, lr, steps):
     return center + (factors * coords) @ q.T
 
 
-#: ηλ in every regime of theory.md §1: growth, monotone decay, oscillating decay, 2-cycle, divergence.
+#: ηλ in every regime of docs/theory/gd-quadratic.md: growth, monotone decay, oscillating decay, 2-cycle, divergence.
 LR_TIMES_EIGENVALUE = (-0.5, 0.5, 1.5, 1.9, 2.0, 2.1)
 LR = 0.1
 

@@ -1,6 +1,6 @@
 """manifold.enters_eos: after the approach, the iterates cross Γ in a two-step cycle at the edge.
 
-Arora, Li, Panigrahi (ICML 2022, §4–5; theory.md §5). Near Γ, normalized GD moves by exactly η
+Arora, Li, Panigrahi (ICML 2022, §4–5, arXiv:2205.09745; docs/theory/manifold.md). Near Γ, normalized GD moves by exactly η
 per step, along u1 to leading order, so once the signed distance x_k to Γ along u1 is within
 one step it alternates x, x − η (the cycle need not be symmetric): |x_k| is 2-periodic and
 mean(|x_k|, |x_{k+1}|) = η/2. When the cycle is fully asymmetric (one point within rounding

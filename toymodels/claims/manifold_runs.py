@@ -1,4 +1,5 @@
-"""The runs behind the manifold.* claims (Arora, Li, Panigrahi, ICML 2022; theory.md §5).
+"""The runs behind the manifold.* claims (Arora, Li, Panigrahi, ICML 2022, arXiv:2205.09745;
+docs/theory/manifold.md).
 
 One start per model; normalized GD and GD on √(L − min L) each run once per model with the
 learning rates η = 0.08·2^{−j} as one batch (j = 0…4 quick, 0…5 full), for K = T/η_min²

@@ -19,7 +19,7 @@ THETA0 = 0.5
 
 
 def quartic_model():
-    """L = θ⁴/4 + θ²/2, the non-quadratic test loss of theory.md §2."""
+    """L = θ⁴/4 + θ²/2, the non-quadratic test loss of docs/theory/modified-flows.md."""
     return Model.from_string("theta**4/4 + theta**2/2", params="theta", name="quartic",
                              min_loss=0, description="θ⁴/4 + θ²/2")
 

@@ -23,6 +23,7 @@ from ..integrate import integrate
 from ..manifold import sample_manifold
 from ..optim import GD
 from ..simulate import simulate
+from ..status import FINISHED
 from ..verify import Verdict, at_least, at_most, claim, stated
 
 REQUIRED_FRACTION = 0.9
@@ -60,7 +61,7 @@ def one_step_errors(model, lr, points):
     errors = []
     for field in _flows(model, lr):
         sol = integrate(field, points.astype(_start(field)), lr, rtol=1e-10, atol=1e-12, max_steps=400)
-        errors.append(np.where(sol.status == "finished", np.linalg.norm(sol.final - gd, axis=-1), np.inf))
+        errors.append(np.where(sol.status == FINISHED, np.linalg.norm(sol.final - gd, axis=-1), np.inf))
     return np.array(errors)
 
 

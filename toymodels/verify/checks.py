@@ -138,7 +138,8 @@ def bound(name, eta, errors, C, *, order=1, provenance=None, alternatives=None, 
     ratios = _ratio(np.asarray(errors, dtype=float), allowed)
     return _compare(name, margin, errors, alternatives, reject_by, measured=_values(errors),
                     expected=f"err(η) ≤ C·η^{order:g} at η = {show(eta)}", tolerance=f"C = {C:g}",
-                    provenance=provenance, data={"η": eta, "err": errors, "err/(C·η^p)": ratios, **(data or {})})
+                    provenance=provenance, data={"C": C, "η": eta, "err": errors, "err/(C·η^p)": ratios,
+                                                          **(data or {})})
 
 
 def band(name, values, centre, *, width, coverage, relative=True, provenance=None, alternatives=None,
@@ -173,8 +174,8 @@ def monotone(name, values, *, increasing=False, slack=0.0, relative=True, axis=0
     ``alternatives``: other sequences (wrong quantities) that must not be monotone."""
 
     def worst_move(v):
-        if isinstance(v, list):
-            return max((worst_move(part) for part in v), default=0.0)
+        if isinstance(v, list) and v and np.ndim(v[0]) >= 1:  # sequences of different lengths
+            return max(worst_move(part) for part in v)
         v = np.asarray(v, dtype=float)
         move = np.diff(v, axis=axis) * (-1 if increasing else 1)
         if relative:
@@ -209,15 +210,18 @@ def zscore(name, estimate, stderr, expected, *, z=4.0, provenance=None, alternat
 
 def _excess(excess, limit, scale):
     """1 + excess/scale (≥ 0), worst element: ≤ 1 exactly when the limit holds; for a positive
-    limit with its default scale (|limit|) at_most's margin is measured/limit."""
-    scale = scale if scale is not None else (abs(limit) or 1.0)
+    limit with its default scale (|limit|) at_most's margin is measured/limit. A zero limit
+    without a scale is a zero tolerance: margin 0 if it holds, else ∞."""
+    if scale is None and limit == 0:
+        return _worst(_ratio(np.maximum(excess, 0), 0))
+    scale = scale if scale is not None else abs(limit)
     return max(_worst(np.where(np.isnan(excess), np.inf, 1 + excess / scale)), 0.0)
 
 
 def at_most(name, measured, limit, *, scale=None, provenance=None, alternatives=None, reject_by=1.0,
             data=None) -> Comparison:
     """measured ≤ limit (every element). The margin is 1 + (measured − limit)/scale (scale:
-    |limit|, or 1 for a zero limit), so measured/limit for a positive limit.
+    |limit|), so measured/limit for a positive limit; a zero limit is a zero tolerance.
     ``alternatives``: what a wrong hypothesis measures in place of ``measured``."""
     return _compare(name, lambda m: _excess(np.asarray(m, dtype=float) - limit, limit, scale), measured,
                     alternatives, reject_by, measured=_values(measured), expected=f"≤ {show(limit)}",
@@ -227,7 +231,8 @@ def at_most(name, measured, limit, *, scale=None, provenance=None, alternatives=
 def at_least(name, measured, limit, *, scale=None, provenance=None, alternatives=None, reject_by=1.0,
              data=None) -> Comparison:
     """measured ≥ limit (every element). The margin is limit/measured for a positive limit (∞ if
-    measured ≤ 0), else 1 + (limit − measured)/scale (scale: |limit|, or 1 for a zero limit).
+    measured ≤ 0), else 1 + (limit − measured)/scale (scale: |limit|; a zero limit is a zero
+    tolerance).
     ``alternatives``: what a wrong hypothesis measures in place of ``measured``."""
 
     def margin(m):
