@@ -20,9 +20,9 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import claims, derivation, figures, progress, report
-from .atomic import write_text
+from .atomic import check_writable, write_text
 from .cache import VerdictCache
-from .errors import InvalidInputError
+from .errors import InvalidInputError, OutputError
 
 
 @dataclass
@@ -62,12 +62,10 @@ def writable_folder(path) -> Path:
     path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".toymodels-write-test-{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
     except OSError as exc:
-        raise InvalidInputError(f"cannot write to the output folder {path} ({exc.strerror or exc}); "
-                                "choose another with --out") from None
+        raise OutputError(f"cannot create the output folder {path} ({exc.strerror or exc}); "
+                          "choose another with --out") from None
+    check_writable(path)
     return path
 
 
