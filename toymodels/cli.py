@@ -19,7 +19,7 @@ from . import claims, derivation, optim, zoo
 from .atomic import check_writable
 from .errors import InvalidInputError, OutputError, ToyModelError
 from .model import Model
-from .reproduce import reproduce
+from .reproduce import Interrupted, reproduce
 from .simulate import METRICS, simulate
 
 
@@ -234,7 +234,13 @@ def cmd_verify(args):
 
 
 def cmd_reproduce(args):
-    outcome = reproduce(args.out, quick=args.quick, patterns=args.only, jobs=args.jobs, fresh=args.fresh)
+    try:
+        outcome = reproduce(args.out, quick=args.quick, patterns=args.only, jobs=args.jobs, fresh=args.fresh)
+    except Interrupted as stop:
+        print(f"toymodels: interrupted; {len(stop.finished)} claims finished and are cached, "
+              f"{len(stop.remaining)} not run; the same command resumes after the finished ones "
+              "(the report was not rewritten)", file=sys.stderr)
+        return 128 + signal.SIGINT
     folder = outcome.report.parent
     print(f"wrote {outcome.report}, {folder / 'report.html'}, {folder / 'verdicts.json'} and "
           f"{folder / 'figures'}/ in {outcome.seconds:.0f} s")

@@ -8,12 +8,8 @@ written atomically, so an interrupted run leaves the previous report intact.
 """
 
 import json
-import multiprocessing
-import os
 import sys
 import time
-import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +18,7 @@ from tqdm.auto import tqdm
 from . import claims, derivation, figures, progress, report
 from .atomic import check_writable, write_text
 from .cache import VerdictCache
+from .claim_workers import ClaimWorkers, run_claim
 from .errors import InvalidInputError, OutputError
 
 
@@ -32,29 +29,6 @@ class Outcome:
     report: Path
     failed: list
     seconds: float
-
-
-def _run_area(claim_ids, quick, cache_folder, fingerprint):
-    """Run claims of one area in order in this worker, each verdict cached as soon as it is
-    known, so that runs an area's claims share (e.g. the manifold sweeps) are computed once.
-    ``fingerprint``: the code version the parent process started with."""
-    cache = VerdictCache(cache_folder, fingerprint)
-    verdicts = []
-    for claim_id in claim_ids:
-        verdicts.append(_run_claim(claim_id, quick))
-        cache.store(verdicts[-1], quick)
-    return verdicts
-
-
-def _run_claim(claim_id, quick):
-    """Run one claim; an exception is a failed verdict that carries the traceback."""
-    try:
-        return claims.select([claim_id])[0].run(quick=quick)
-    except Exception as exc:  # noqa: BLE001 - a crashing claim is a result to report, not a crash
-        verdict = claims.Verdict(False, f"error: {type(exc).__name__}: {exc}", "the claim to run", "n/a",
-                                 "the claim raised an exception", details={"traceback": traceback.format_exc()})
-        verdict.claim_id = claim_id
-        return verdict
 
 
 def writable_folder(path) -> Path:
@@ -69,10 +43,24 @@ def writable_folder(path) -> Path:
     return path
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a reproduce run; ``finished`` are the claim ids whose verdicts are kept
+    (cached, so the same command resumes after them), ``remaining`` those not run."""
+
+    def __init__(self, finished, remaining):
+        super().__init__(f"{len(finished)} claims finished, {len(remaining)} not run")
+        self.finished, self.remaining = finished, remaining
+
+
+def _running_text(running):
+    return "; ".join(f"{claim_id} {text}".strip() for claim_id, text in running)
+
+
 def run_claims(selected, quick, jobs, cache, fresh, log=print):
     """Verdicts of ``selected`` claims, from ``cache`` where allowed, else run (``jobs`` processes).
 
     Returns {claim id: (verdict, cached)}; each new verdict is stored as soon as it is known.
+    A Ctrl-C stops the workers at once and raises :class:`Interrupted`.
     """
     results, todo = {}, []
     for claim in selected:
@@ -91,24 +79,31 @@ def run_claims(selected, quick, jobs, cache, fresh, log=print):
                   f"{verdict.measured}")
         bar.update()
 
-    if jobs == 1 or len(todo) <= 1:
-        with progress.shown(sys.stderr.isatty()):
-            for claim in todo:
-                bar.set_postfix_str(claim.id)
-                verdict = _run_claim(claim.id, quick)
-                cache.store(verdict, quick)
-                report(verdict)
-    else:
-        areas = {}
-        for claim in todo:  # the area is the id's prefix: "manifold" of "manifold.ngd_flow"
-            areas.setdefault(claim.id.split(".")[0], []).append(claim.id)
-        # spawn, not fork: forking a process that has threads (tqdm's monitor) can deadlock
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(_run_area, ids, quick, cache.folder, cache.fingerprint)
-                       for ids in sorted(areas.values(), key=len, reverse=True)]
-            for future in as_completed(futures):
-                for verdict in future.result():
+    try:
+        if jobs == 1 or len(todo) <= 1:
+            with progress.shown(sys.stderr.isatty()):
+                for claim in todo:
+                    bar.set_postfix_str(claim.id)
+                    verdict = run_claim(claim.id, quick)
+                    cache.store(verdict, quick)
                     report(verdict)
+        else:
+            areas = {}
+            for claim in todo:  # the area is the id's prefix: "manifold" of "manifold.ngd_flow"
+                areas.setdefault(claim.id.split(".")[0], []).append(claim.id)
+            ordered = sorted(areas.values(), key=len, reverse=True)
+            shown = 0.0
+            with ClaimWorkers(min(jobs, len(ordered)), quick, cache) as workers:
+                for event in workers.run(ordered):
+                    if event[0] == "done":
+                        report(event[1])
+                    if event[0] != "progress" or time.monotonic() - shown > 1.0:
+                        bar.set_postfix_str(_running_text(workers.running()))
+                        shown = time.monotonic()
+    except KeyboardInterrupt:
+        bar.close()
+        finished = [c.id for c in selected if c.id in results]
+        raise Interrupted(finished, [c.id for c in selected if c.id not in results]) from None
     bar.close()
     return results
 
@@ -152,9 +147,14 @@ def reproduce(out, *, quick=False, patterns=(), jobs=1, fresh=False, cache=None,
     store = VerdictCache(writable_folder(out / ".toymodels-cache" if cache is None else cache))
     verdicts = run_claims(selected, quick, jobs, store, fresh, log)
     results = []
-    for claim in selected:
-        verdict, cached = verdicts[claim.id]
-        results.append((claim, verdict, draw_figures(claim.id, verdict, figure_folder), cached))
+    n_figures = sum(len(figures.for_claim(claim.id)) for claim in selected)
+    with tqdm(total=n_figures, desc="figures", unit="figure", disable=not n_figures) as bar:
+        for claim in selected:
+            verdict, cached = verdicts[claim.id]
+            bar.set_postfix_str(claim.id)
+            results.append((claim, verdict, draw_figures(claim.id, verdict, figure_folder), cached))
+            bar.update(len(figures.for_claim(claim.id)))
+    log("deriving the derivation pages and writing REPORT.md, report.html, verdicts.json ...")
     pages = derive_pages()
     seconds = time.perf_counter() - start
     text = report.markdown(results, pages, quick=quick, seconds=seconds)
