@@ -8,7 +8,7 @@ import pytest
 import scipy.linalg
 import sympy
 
-from toymodels.errors import InvalidInputError, ModelSpecError
+from toymodels.errors import InvalidInputError, ModelSpecError, OutputError
 from toymodels.integrate import integrate
 from toymodels.reference import integrate_mpmath, to_numpy
 from toymodels.solution import Solution
@@ -177,6 +177,9 @@ def test_save_times_are_hit_exactly_and_shapes_follow_the_batch(method, batch):
 def test_save_and_load_round_trip(tmp_path):
     sol = integrate(lambda x: x ** 2, np.array([[1.0], [-1.0]]), 2.0, method="rk4", dt=0.01)
     path = tmp_path / "runs" / "sol.npz"
+    with pytest.raises(OutputError, match=r"cannot write .*sol.npz: the folder .*runs does not exist"):
+        sol.save(path)  # a mistyped folder is not created silently
+    path.parent.mkdir()
     sol.save(path)
     assert [p.name for p in path.parent.iterdir()] == ["sol.npz"]  # no temporary file left
     back = Solution.load(path)

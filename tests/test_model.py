@@ -77,8 +77,11 @@ def test_symbolic_eigensystem_diagonalizes_the_hessian():
             assert abs((vec.T * vec)[0].evalf(30) - 1) < 1e-25
 
 
-def test_no_closed_form_for_a_full_4x4_hessian():
-    assert zoo.get("zhu_minimal").eigensystem() is None
+def test_no_closed_form_for_a_full_4x4_hessian_says_why():
+    m = zoo.get("zhu_minimal")
+    assert not m.has_closed_form_eigensystem
+    with pytest.raises(UnsupportedError, match=r"block larger than 2x2.*numeric.eigh"):
+        m.eigensystem()
     assert zoo.get("quadratic", eigenvalues=(1, 2, 3)).eigensystem() is not None  # diagonal
 
 

@@ -11,7 +11,7 @@ from toymodels import claims, figures
 from toymodels.cache import CorruptCacheWarning
 from toymodels.claims import Claim, Verdict
 from toymodels.cli import main
-from toymodels.errors import InvalidInputError, UnknownNameError
+from toymodels.errors import InvalidInputError, OutputError, UnknownNameError
 from toymodels.reproduce import reproduce
 from toymodels.verify import match
 
@@ -116,7 +116,7 @@ def test_bad_input(tmp_path, capsys):
         reproduce(tmp_path, patterns=["nope.*"])
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    with pytest.raises(InvalidInputError, match="cannot write to the output folder .*--out"):
+    with pytest.raises(OutputError, match="cannot create the output folder .*--out"):
         reproduce(blocker / "report", patterns=["gd.*"])
     with pytest.raises(InvalidInputError, match="--jobs must be a positive integer"):
         reproduce(tmp_path, jobs=0)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import OutputError
+
 
 def _read_umask():
     umask = os.umask(0)
@@ -26,10 +28,16 @@ _UMASK = _read_umask()
 @contextmanager
 def atomic_path(path):
     """Yield a temporary path in the target's folder; on success flush it to disk and rename
-    it onto ``path``."""
+    it onto ``path``. The folder must exist (a typo in a path should not create folders);
+    an :class:`~toymodels.errors.OutputError` names ``path`` when it cannot be written."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+    if not path.parent.is_dir():
+        raise OutputError(f"cannot write {path}: the folder {path.parent} does not exist; create it first "
+                          "or choose another path")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes the file private; the result is an ordinary file
     try:
@@ -37,9 +45,25 @@ def atomic_path(path):
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # e.g. a full disk: say so about the user's path, not the temporary one
+        if isinstance(exc, OutputError):
+            raise
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def check_writable(folder):
+    """An :class:`~toymodels.errors.OutputError` unless a file can be created in ``folder``
+    (probed with a temporary file, since permission bits do not tell for root or /proc)."""
+    folder = Path(folder)
+    try:
+        with tempfile.NamedTemporaryFile(prefix=".toymodels-write-test-", dir=folder):
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write to the folder {folder} ({exc.strerror or exc}); choose another "
+                          "place") from None
 
 
 def write_text(path, text):

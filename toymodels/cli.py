@@ -8,15 +8,18 @@ tuples of numbers and ``none``; custom losses go through the safe parser of
 import argparse
 import json
 import os
+import signal
 import sys
+from pathlib import Path
 
 import numpy as np
 import sympy as sp
 
 from . import claims, derivation, optim, zoo
-from .errors import ToyModelError
+from .atomic import check_writable
+from .errors import InvalidInputError, OutputError, ToyModelError
 from .model import Model
-from .reproduce import reproduce
+from .reproduce import Interrupted, reproduce
 from .simulate import METRICS, simulate
 
 
@@ -38,6 +41,22 @@ def parse_value(text):
     raise ToyModelError(f"cannot read {text!r} as a number, a comma-separated list, 'none' or a word")
 
 
+def parse_point(text, what="--x0"):
+    """A point from the command line: comma-separated numbers, every entry present."""
+    parts = [part.strip() for part in text.split(",")]
+    if any(not part for part in parts):
+        raise InvalidInputError(f"{what} {text!r} has an empty entry (a stray comma?); write the "
+                                "coordinates separated by commas, e.g. 2,0.5")
+    point = []
+    for part in parts:
+        try:
+            point.append(float(part))
+        except ValueError:
+            raise InvalidInputError(f"{what} {text!r}: {part!r} is not a number; write the coordinates "
+                                    "separated by commas, e.g. 2,0.5") from None
+    return point
+
+
 def parse_params(pairs):
     params = {}
     for pair in pairs or []:
@@ -50,12 +69,20 @@ def parse_params(pairs):
 
 def build_model(args) -> Model:
     if args.loss is not None:
+        if args.model is not None:
+            raise InvalidInputError(f"give a zoo model ({args.model!r}) or --loss, not both")
+        if args.param:
+            raise InvalidInputError("--param sets parameters of a zoo model; with --loss, write the numbers "
+                                    "into the loss string")
         if not args.params:
             raise ToyModelError("--loss needs --params with the parameter names, e.g. --params 'a b'")
         min_loss = None if args.min_loss is None else parse_value(args.min_loss)
         return Model.from_string(args.loss, params=args.params, name="custom", min_loss=min_loss)
     if args.model is None:
         raise ToyModelError(f"name a zoo model ({', '.join(zoo.names())}) or give --loss and --params")
+    for option, value in (("--params", args.params), ("--min-loss", args.min_loss)):
+        if value is not None:
+            raise InvalidInputError(f"{option} belongs to --loss; a zoo model declares its own")
     return zoo.get(args.model, **parse_params(args.param))
 
 
@@ -89,6 +116,10 @@ def show_derivation(name, latex):
 
 def cmd_show(args):
     if args.derivation:
+        given = [name for name, value in (("a model", args.model), ("--loss", args.loss),
+                                          ("--param", args.param)) if value]
+        if given:
+            raise InvalidInputError(f"--derivation prints a derivation page; drop {' and '.join(given)}")
         return show_derivation(args.derivation, args.latex)
     m = build_model(args)
     latex = args.latex
@@ -106,11 +137,10 @@ def cmd_show(args):
         print(f"loss: {_fmt(m.loss, latex)}")
         print(f"gradient: {_fmt(m.grad.T, latex)}")
         print(f"Hessian: {_fmt(m.hess, latex)}")
-        eig = m.eigensystem()
-        if eig is None:
+        if not m.has_closed_form_eigensystem:
             print("eigenvalues: no closed form (a Hessian block is larger than 2x2); numeric eigh is used")
         else:
-            for k, lam in enumerate(eig.eigenvalues, 1):
+            for k, lam in enumerate(m.eigensystem().eigenvalues, 1):
                 print(f"eigenvalue {k}: {_fmt(sp.simplify(lam), latex)}")
     print(f"minimum value: {'unknown or unbounded' if m.min_loss is None else _fmt(m.min_loss, latex)}")
     if m.manifold is None:
@@ -121,12 +151,24 @@ def cmd_show(args):
         print(f"λ1 on Γ: {_fmt(m.lambda1_on_manifold, latex)}")
 
 
+#: The options of each optimizer beyond --lr (dal has no --lr: it chooses its own).
+OPTIMIZER_OPTIONS = {"sgd": ("batch_size", "replace"), "dal": ("p", "lr_max"), "momentum": ("beta",)}
+
+
 def _optimizer(args):
     kind = args.optimizer
     if kind not in optim.BY_NAME:
         raise ToyModelError(f"unknown optimizer {kind!r}; choose from {', '.join(optim.BY_NAME)}")
+    mine = OPTIMIZER_OPTIONS.get(kind, ())
+    foreign = [f"--{name.replace('_', '-')}" for owner, names in OPTIMIZER_OPTIONS.items() if owner != kind
+               for name in names if name not in mine and getattr(args, name) not in (None, False)]
+    if kind == "dal" and args.lr is not None:
+        foreign.insert(0, "--lr")
+    if foreign:
+        raise InvalidInputError(f"{', '.join(foreign)} does not apply to the {kind} optimizer; drop it "
+                                f"(options of {kind}: {', '.join(['--lr'] * (kind != 'dal') + [f'--{n}'.replace('_', '-') for n in mine]) or 'none'})")
     if kind == "dal":
-        return optim.DAL(p=args.p, lr_max=args.lr_max)
+        return optim.DAL(p=1.0 if args.p is None else args.p, lr_max=5.0 if args.lr_max is None else args.lr_max)
     if args.lr is None:
         raise ToyModelError(f"--lr is required for the {kind} optimizer")
     if kind == "sgd":
@@ -134,20 +176,35 @@ def _optimizer(args):
             raise ToyModelError("--batch-size is required for sgd")
         return optim.SGD(args.lr, args.batch_size, replace=args.replace)
     if kind == "momentum":
-        return optim.Momentum(args.lr, beta=args.beta)
+        return optim.Momentum(args.lr, beta=0.9 if args.beta is None else args.beta)
     return optim.BY_NAME[kind](args.lr)
+
+
+def _output_file(path):
+    """``--out`` checked before the run: its folder must exist (it is not created)."""
+    if path is None:
+        return None
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"--out {path} is a folder; give a file name such as {path / 'run.npz'}")
+    if not path.parent.is_dir():
+        raise OutputError(f"cannot write {path}: the folder {path.parent} does not exist; create it first "
+                          "or choose another path")
+    check_writable(path.parent)
+    return path
 
 
 def cmd_simulate(args):
     m = build_model(args)
-    x0 = np.array(parse_value(args.x0) if "," in args.x0 else [parse_value(args.x0)], dtype=float)
-    record = [r for r in args.record.split(",") if r]
+    out = _output_file(args.out)
+    x0 = np.array(parse_point(args.x0))
+    record = [r for r in args.record.split(",") if r.strip()]
     run = simulate(m, _optimizer(args), x0, args.steps, record=record, seed=args.seed,
-                   save_every=args.save_every)
+                   save_every=args.save_every, tol=args.tol)
     print(run.summary())
-    if args.out:
-        run.save(args.out)
-        print(f"wrote {args.out}")
+    if out is not None:
+        run.save(out)
+        print(f"wrote {out}")
 
 
 def _run_claims(selected, quick, show_progress=True):
@@ -179,8 +236,14 @@ def cmd_verify(args):
 
 
 def cmd_reproduce(args):
-    outcome = reproduce(args.out, quick=args.quick, patterns=args.only, jobs=args.jobs, fresh=args.fresh,
-                        claim_files=args.claim_files)
+    try:
+        outcome = reproduce(args.out, quick=args.quick, patterns=args.only, jobs=args.jobs, fresh=args.fresh,
+                            claim_files=args.claim_files)
+    except Interrupted as stop:
+        print(f"toymodels: interrupted; {len(stop.finished)} claims finished and are cached, "
+              f"{len(stop.remaining)} not run; the same command resumes after the finished ones "
+              "(the report was not rewritten)", file=sys.stderr)
+        return 128 + signal.SIGINT
     folder = outcome.report.parent
     print(f"wrote {outcome.report}, {folder / 'report.html'}, {folder / 'verdicts.json'} and "
           f"{folder / 'figures'}/ in {outcome.seconds:.0f} s")
@@ -225,12 +288,13 @@ def make_parser():
     sim.add_argument("--record", default="loss,sharpness,grad_norm", help=f"from {', '.join(METRICS)}")
     sim.add_argument("--batch-size", type=int, help="sgd: samples per batch")
     sim.add_argument("--replace", action="store_true", help="sgd: sample with replacement")
-    sim.add_argument("--p", type=float, default=1.0, help="dal: power p")
-    sim.add_argument("--lr-max", type=float, default=5.0, help="dal: largest lr")
-    sim.add_argument("--beta", type=float, default=0.9, help="momentum: β")
+    sim.add_argument("--p", type=float, help="dal: power p (default 1)")
+    sim.add_argument("--lr-max", type=float, help="dal: largest lr (default 5)")
+    sim.add_argument("--beta", type=float, help="momentum: β (default 0.9)")
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--save-every", type=int, default=1)
-    sim.add_argument("--out", help="write the run to this .npz file")
+    sim.add_argument("--tol", type=float, help="stop a start as converged when ‖∇L‖ ≤ TOL")
+    sim.add_argument("--out", help="write the run to this .npz file (its folder must exist)")
     sim.set_defaults(func=cmd_simulate)
 
     ver = sub.add_parser("verify", help="run claims and print verdicts")
@@ -254,12 +318,23 @@ def make_parser():
 
 
 def main(argv=None):
+    """The command line; returns the exit status (0 ok, 1 a claim failed, 2 bad input, 130 Ctrl-C)."""
     args = make_parser().parse_args(argv)
+    if argv is None:  # a real command (not a test calling main): figures need no display
+        import matplotlib
+        matplotlib.use("Agg")
     try:
         return args.func(args) or 0
     except ToyModelError as exc:
         print(f"toymodels: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("toymodels: interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except BrokenPipeError:  # `toymodels show ... | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that Python's exit flush does not fail again
+        return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

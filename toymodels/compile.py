@@ -19,7 +19,7 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
-from .eigensystem import blockwise_eigh, dense_eigh, has_closed_form
+from .eigensystem import blockwise_eigh, dense_eigh
 from .errors import InvalidInputError, UnsupportedError
 from .functions import NUMPY_FUNCTIONS
 
@@ -102,9 +102,12 @@ class NumericModel:
 
     # -- input handling ------------------------------------------------------------------
     def _theta(self, theta, what="theta"):
-        theta = np.asarray(theta)
-        if not np.iscomplexobj(theta):
-            theta = theta.astype(float, copy=False)
+        try:
+            theta = np.asarray(theta)
+            if not np.iscomplexobj(theta):
+                theta = theta.astype(float, copy=False)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"{what} must be an array of numbers, got {theta!r}") from None
         if theta.ndim == 0 or theta.shape[-1] != self.dim:
             names = ", ".join(map(str, self.model.params))
             raise InvalidInputError(f"{what} must have shape (..., {self.dim}) with the last axis "
@@ -196,7 +199,7 @@ class NumericModel:
     @property
     def closed_form_eigensystem(self) -> bool:
         """True when eigh uses the closed form (all Hessian blocks 1x1 or 2x2)."""
-        return has_closed_form(self.model.hessian_blocks)
+        return self.model.has_closed_form_eigensystem
 
     def eigh(self, theta, batch=None):
         """Eigenvalues (..., d) in descending order (λ1 first) and eigenvectors (..., d, d).

@@ -40,3 +40,7 @@ class SingularError(ToyModelError, ArithmeticError):
 class LimitMapError(SingularError):
     """The limit map Φ(θ) of gradient flow is undefined or was not reached (gradient flow to a
     saddle, a step-size collapse, no convergence in time)."""
+
+
+class OutputError(ToyModelError, OSError):
+    """A result could not be written where asked (a missing folder, no permission, a full disk)."""

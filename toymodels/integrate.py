@@ -17,9 +17,9 @@ import math
 import numpy as np
 from scipy.integrate._ivp import dop853_coefficients as _dop
 
-from .errors import InvalidInputError
+from .errors import InvalidInputError, SingularError
 from .solution import Solution
-from .status import DIVERGED, FINISHED, MAX_STEPS, STEP_SIZE_COLLAPSE
+from .status import DIVERGED, FINISHED, MAX_STEPS, SINGULAR, STEP_SIZE_COLLAPSE
 from .validate import integer_at_least, positive_number
 
 METHODS = ("rk4", "dop853")
@@ -63,14 +63,24 @@ def _check_x0(x0):
     return x
 
 
-def _wrap(field, dtype):
-    """``field`` as ``evaluate(x, reference) -> (dθ/dt, branch)``, checked to return θ's shape
-    and real values when θ is real. ``branch`` is None unless the field is multi-valued and
-    has ``continued`` (the principal flow): then ``reference`` is the branch at the last
-    known state of each start, and the branch at ``x`` comes back with the value."""
+#: Errors a field may raise for some states of a batch: the batch is then evaluated start by
+#: start, so that the failure belongs to the starts that caused it (a SingularError makes the
+#: start "singular", the others make its value non-finite, as for a field that returns NaN).
+PER_START_ERRORS = (SingularError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError)
+
+
+def _wrap(field, dtype, messages):
+    """``field`` as ``evaluate(x, reference) -> (dθ/dt, branch, singular)``, checked to return
+    θ's shape and real values when θ is real. ``branch`` is None unless the field is
+    multi-valued and has ``continued`` (the principal flow): then ``reference`` is the branch at
+    the last known state of each start, and the branch at ``x`` comes back with the value.
+    ``singular`` is None, or the mask of the starts (rows of ``x``) where the field raised a
+    :class:`~toymodels.errors.SingularError`; there, and where it raised another of
+    :data:`PER_START_ERRORS`, the value is NaN; the first message of each kind of error is
+    kept in ``messages`` (status -> text), for the Solution to say why."""
     continued = getattr(field, "continued", None)
 
-    def evaluate(x, reference=None):
+    def call(x, reference):
         out, branch = continued(x, reference) if continued is not None else (field(x), None)
         out = np.asarray(out)
         if out.shape != x.shape:
@@ -79,6 +89,38 @@ def _wrap(field, dtype):
         if np.iscomplexobj(out) and dtype.kind != "c":
             raise InvalidInputError(COMPLEX_MESSAGE)
         return out, branch
+
+    def one_by_one(x, reference):
+        out = np.full(x.shape, np.nan, dtype=np.result_type(dtype, float))
+        singular = np.zeros(len(x), dtype=bool)
+        branches = [None] * len(x)
+        for i in range(len(x)):
+            try:
+                value, branches[i] = call(x[i:i + 1], None if reference is None else reference[i:i + 1])
+            except PER_START_ERRORS as exc:
+                singular[i] = isinstance(exc, SingularError)
+                messages.setdefault(SINGULAR if singular[i] else DIVERGED, f"{type(exc).__name__}: {exc}")
+                continue
+            out = out.astype(np.result_type(out, value), copy=False)
+            out[i] = value[0]
+        if continued is None:
+            return out, None, singular
+        known = [b for b in branches if b is not None]
+        if not known:  # every start failed: they all stop here, so no branch is carried on
+            return out, reference, singular
+        width = known[0].shape[1:]
+        fill = (lambda i: reference[i]) if reference is not None else (lambda i: np.full(width, np.nan))
+        return out, np.stack([b[0] if b is not None else fill(i) for i, b in enumerate(branches)]), singular
+
+    def evaluate(x, reference=None):
+        try:
+            out, branch = call(x, reference)
+        except PER_START_ERRORS:
+            flat = x.reshape(-1, x.shape[-1])
+            ref = None if reference is None else reference.reshape(len(flat), -1)
+            out, branch, singular = one_by_one(flat, ref)
+            return out.reshape(x.shape), branch, singular
+        return out, branch, None
 
     return evaluate
 
@@ -148,15 +190,19 @@ class _Starts:
 
 
 def _dop853_step(f, y, fy, h, rtol, atol, reference):
-    """One DOP853 step of size ``h`` (per start): new state, f and the branch there, and
-    Hairer's error norm. Every stage continues the branch from the step's start."""
+    """One DOP853 step of size ``h`` (per start): new state, f and the branch there, Hairer's
+    error norm, the mask of non-finite steps and of steps that met a singular point. Every
+    stage continues the branch from the step's start."""
     hh = h[:, None]
     K = np.empty((_N + 1, *y.shape), dtype=y.dtype)
     K[0] = fy
+    singular = np.zeros(len(y), dtype=bool)
     for s in range(1, _N):
-        K[s] = f(y + hh * np.tensordot(_A[s, :s], K[:s], axes=1), reference)[0]
+        K[s], _, hit = f(y + hh * np.tensordot(_A[s, :s], K[:s], axes=1), reference)
+        singular |= False if hit is None else hit
     y_new = y + hh * np.tensordot(_B, K[:_N], axes=1)
-    K[_N], branch = f(y_new, reference)
+    K[_N], branch, hit = f(y_new, reference)
+    singular |= False if hit is None else hit
     scale = atol + rtol * np.maximum(np.abs(y), np.abs(y_new))
     err5 = np.sum(np.abs(np.tensordot(_E5, K, axes=1) / scale) ** 2, axis=-1)
     err3 = np.sum(np.abs(np.tensordot(_E3, K, axes=1) / scale) ** 2, axis=-1)
@@ -164,7 +210,7 @@ def _dop853_step(f, y, fy, h, rtol, atol, reference):
     denom = err5 + 0.01 * err3
     err = np.where(denom > 0, np.abs(h) * err5 / np.sqrt(denom * y.shape[-1]), 0.0)
     finite = np.all(np.isfinite(K), axis=(0, -1)) & np.all(np.isfinite(y_new), axis=-1)
-    return y_new, K[_N], branch, np.where(finite & np.isfinite(err), err, np.inf), ~finite
+    return y_new, K[_N], branch, np.where(finite & np.isfinite(err), err, np.inf), ~finite, singular
 
 
 def _initial_step(f, y, fy, span, rtol, atol, reference):
@@ -188,13 +234,14 @@ def _run_dop853(f, starts, fx, t1, dt, rtol, atol, max_norm, max_steps, min_step
         h[live] = _initial_step(f, starts.x[live], fx[live], t1, rtol, atol, starts.reference(live))
     rejected = np.zeros(len(fx), dtype=bool)
     undefined = np.zeros(len(fx), dtype=bool)  # the last attempted step met a non-finite field
+    singular = np.zeros(len(fx), dtype=bool)  # ... or a singular point of it
     while starts.active.any():
         i = np.flatnonzero(starts.active)
         ti, hi, target = t[i], h[i], starts.targets[starts.next[i]]
         lands = ti + 1.01 * hi >= target  # take the rest in one step rather than leave a sliver
         step = np.where(lands, target - ti, hi)
-        y_new, f_new, branch, err, undefined[i] = _dop853_step(f, starts.x[i], fx[i], step, rtol, atol,
-                                                               starts.reference(i))
+        y_new, f_new, branch, err, undefined[i], singular[i] = _dop853_step(f, starts.x[i], fx[i], step, rtol,
+                                                                            atol, starts.reference(i))
         ok = err < 1
         with_err = np.where(err == 0, MAX_FACTOR, SAFETY * err ** EXPONENT)
         factor = np.where(ok, np.minimum(with_err, np.where(rejected[i], 1.0, MAX_FACTOR)),
@@ -214,8 +261,10 @@ def _run_dop853(f, starts, fx, t1, dt, rtol, atol, max_norm, max_steps, min_step
         spent = live & (starts.n_steps[i] >= max_steps)
         starts.stop(i[spent], MAX_STEPS, t[i[spent]])
         shrunk = starts.active[i] & (h[i] < min_step)
-        # shrinking onto a point where the field is not finite is divergence, as in rk4
-        starts.stop(i[shrunk & undefined[i]], DIVERGED, t[i[shrunk & undefined[i]]])
+        # shrinking onto a point where the field is not finite is divergence, as in rk4, or a
+        # singularity where the field said so
+        for label, mask in ((SINGULAR, shrunk & singular[i]), (DIVERGED, shrunk & undefined[i])):
+            starts.stop(i[mask], label, t[i[mask]])
         starts.stop(i[shrunk & ~undefined[i]], STEP_SIZE_COLLAPSE, t[i[shrunk & ~undefined[i]]])
 
 
@@ -234,20 +283,24 @@ def _rk4_grid(targets, dt):
 
 def _run_rk4(f, starts, ends, hits, max_norm):
     t_old = 0.0
-    for t_new, hit in zip(ends, hits):
+    for t_new, on_target in zip(ends, hits):
         i = np.flatnonzero(starts.active)
         if i.size == 0:
             return
         y, h = starts.x[i], t_new - t_old
-        k1, branch = f(y, starts.reference(i))  # the branch at y, continued from the last state
-        k2 = f(y + h / 2 * k1, branch)[0]
-        k3 = f(y + h / 2 * k2, branch)[0]
-        k4 = f(y + h * k3, branch)[0]
+        k1, branch, hit1 = f(y, starts.reference(i))  # the branch at y, continued from the last state
+        k2, _, hit2 = f(y + h / 2 * k1, branch)
+        k3, _, hit3 = f(y + h / 2 * k2, branch)
+        k4, _, hit4 = f(y + h * k3, branch)
         y_new = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        singular = np.zeros(len(i), dtype=bool)
+        for stage in (hit1, hit2, hit3, hit4):
+            singular |= False if stage is None else stage
+        starts.stop(i[singular], SINGULAR, t_old)  # a fixed step cannot be retried shorter
         bad = ~np.all(np.isfinite(y_new), axis=-1) | (np.linalg.norm(y_new, axis=-1) > max_norm)
         starts.stop(i[bad], DIVERGED, t_old)
         starts.move(i[~bad], y_new[~bad], None if branch is None else branch[~bad])
-        if hit:
+        if on_target:
             starts.arrive(np.flatnonzero(starts.active))
         t_old = t_new
 
@@ -266,9 +319,12 @@ def integrate(field, x0, t1, *, saveat=None, method="dop853", dt=None, rtol=1e-1
     must fit in ``max_steps``. ``method="dop853"`` is adaptive with the error norm
     RMS(err / (atol + rtol·max(|y|, |y_new|))) per start; ``dt``, if given, is its first step.
 
-    Per start, the status is "finished"; "diverged" when a step leaves the ball of radius
-    ``max_norm`` or the field is not finite (at the start, or wherever the steps lead; for
-    dop853, where its step shrinks onto such a point); "step_size_collapse" when the adaptive
+    Per start, the status (:mod:`toymodels.status`) is "finished"; "singular" when the field
+    raised a :class:`~toymodels.errors.SingularError` for that start (at the start; for rk4 at
+    any stage; for dop853 where its step shrinks onto such a point); "diverged" when a step
+    leaves the ball of radius ``max_norm`` or the field is not finite or raised another of
+    :data:`PER_START_ERRORS` (at the start, or wherever the steps lead; for dop853, where its
+    step shrinks onto such a point); "step_size_collapse" when the adaptive
     step falls below ``min_step`` (default 1e-12·max(1, t1)) where the field is finite (a
     singularity, or a branch that cannot be continued); or "max_steps" when the start has
     taken ``max_steps`` accepted steps. ``stop_time`` is the time of the last valid state.
@@ -291,16 +347,19 @@ def integrate(field, x0, t1, *, saveat=None, method="dop853", dt=None, rtol=1e-1
 
     batch, d = x.shape[:-1], x.shape[-1]
     flat = x.reshape(-1, d)
-    f = _wrap(field, flat.dtype)
+    messages = {}
+    f = _wrap(field, flat.dtype, messages)
     if method == "rk4":
         ends, hits = _rk4_grid(_targets(times, t1), dt)
         if len(ends) > max_steps:
             raise InvalidInputError(f"rk4 with dt={dt!r} needs {len(ends)} steps to reach "
                                     f"t1={t1!r}, more than max_steps={max_steps}; raise max_steps or dt")
     with np.errstate(all="ignore"):  # non-finite values are checked per start, not warned about
-        fx, branch = f(x)  # first call at the user's shape, for a clear shape error
+        fx, branch, singular = f(x)  # first call at the user's shape, for a clear shape error
         fx = fx.reshape(flat.shape)
         starts = _Starts(flat, None if branch is None else branch.reshape(len(flat), -1), times, t1)
+        if singular is not None:
+            starts.stop(np.flatnonzero(singular), SINGULAR, 0.0)
         undefined = ~np.all(np.isfinite(fx), axis=-1) | (np.linalg.norm(flat, axis=-1) > max_norm)
         starts.stop(np.flatnonzero(undefined), DIVERGED, 0.0)
         if starts.targets[0] == 0:
@@ -316,7 +375,8 @@ def integrate(field, x0, t1, *, saveat=None, method="dop853", dt=None, rtol=1e-1
             "min_step": min_step if adaptive else None,
             "time_unit": getattr(field, "time_unit", TIME_UNIT),
             "field": getattr(field, "label", getattr(field, "__name__", type(field).__name__)),
-            "lr": getattr(field, "lr", None)}
+            "lr": getattr(field, "lr", None),
+            "status_messages": {k: v for k, v in messages.items() if np.any(starts.status == k)}}
     saved = starts.frozen()
     return Solution(times, saved.reshape(len(times), *batch, d), starts.status.astype(str).reshape(batch),
                     starts.stop_time.reshape(batch), starts.n_steps.reshape(batch), meta)

@@ -19,7 +19,9 @@
   switch_distance² + the integration tolerance.
 
 Points where Φ is undefined or not reached (gradient flow ending at a saddle, a singular
-Jacobian on the way, no convergence within ``max_time``) raise :class:`LimitMapError`.
+Jacobian on the way, no convergence within ``max_time``) raise :class:`LimitMapError`; with
+``errors="status"`` they are NaN and a status array is returned beside Φ
+(:mod:`toymodels.pointwise`), so the other points of a batch are kept.
 """
 
 import numpy as np
@@ -29,7 +31,8 @@ from .compile import CompiledFunction, require_manifold
 from .errors import InvalidInputError, LimitMapError, ModelSpecError
 from .integrate import integrate
 from .manifold import compiled, first_order_distance, project_to_manifold
-from .status import FINISHED
+from .pointwise import check_errors, finish, first_point
+from .status import FINISHED, NOT_CONVERGED
 
 METHODS = ("auto", "conserved", "flow")
 
@@ -75,10 +78,12 @@ def _check_counts(model):
     return True
 
 
-def _fail(model, theta, mask, why):
-    point = np.array2string(theta[mask][0], precision=6)
-    raise LimitMapError(f"Φ is not defined or was not reached at θ = {point} of {model.label()} "
-                        f"({int(mask.sum())} point(s)): {why}")
+def _error(model, theta, status, why):
+    """The LimitMapError for the points of ``theta`` whose ``status`` is not FINISHED."""
+    mask = status != FINISHED
+    return lambda: LimitMapError(f"Φ is not defined or was not reached at θ = {first_point(theta, mask)} of "
+                                 f"{model.label()} ({int(mask.sum())} point(s)): {why}; or pass "
+                                 "errors='status' to keep the other points")
 
 
 def _newton_system(model, x, target_g, target_c):
@@ -100,7 +105,7 @@ def _newton_step(jac, residual):
     return np.where(ok[..., None], step, 0.0), ok
 
 
-def limit_map_conserved(model, theta, *, tol=1e-10, max_rounds=400):
+def limit_map_conserved(model, theta, *, tol=1e-10, max_rounds=400, errors="raise"):
     """Φ(θ) from the declared conserved quantities (see the module docstring), shape (..., d).
 
     Predictor–corrector continuation in τ with a step size per point: an Euler predictor
@@ -109,7 +114,9 @@ def limit_map_conserved(model, theta, *, tol=1e-10, max_rounds=400):
     of the same equations (e.g. a sign-flipped copy); otherwise the step is cut by 4.
     ``tol`` bounds the residuals |g(X)| and |c(X) − c(θ)| relative to 1 + max(|X|, |c|) for a
     step to be accepted; three Newton steps at τ = 1 then polish X to rounding level.
+    ``errors``: see :mod:`toymodels.pointwise`.
     """
+    check_errors(errors)
     if not _check_counts(model):
         raise InvalidInputError(f"{model.label()} declares no conserved quantities; use method='flow'")
     numeric = model.numeric
@@ -158,20 +165,24 @@ def limit_map_conserved(model, theta, *, tol=1e-10, max_rounds=400):
         residual, _ = _newton_system(model, x, 0.0, c0)
         size = 1 + np.max(np.abs(np.concatenate([x, c0], axis=-1)), axis=-1)
         failed |= ~np.all(np.isfinite(x), axis=-1) | (np.max(np.abs(residual), axis=-1) > tol * size)
-    if np.any(failed):
-        _fail(model, flat, failed, "the level set of the conserved quantities through θ does not reach "
-                                   "Γ by continuation (a singular Jacobian on the way: gradient flow "
-                                   "from θ ends at a saddle, or g is not monotone along it); start "
-                                   "elsewhere, or try method='flow'")
-    return x.reshape(shape)
+    status = np.where(failed, NOT_CONVERGED, FINISHED)
+    return finish(errors, (x.reshape(shape),), status.reshape(shape[:-1]), _error(
+        model, flat, status, "the level set of the conserved quantities through θ does not reach Γ by "
+        "continuation (a singular Jacobian on the way: gradient flow from θ ends at a saddle, or g is "
+        "not monotone along it); start elsewhere, or try method='flow'"))
 
 
-def limit_map_flow(model, theta, *, switch_distance=1e-7, rtol=1e-11, atol=1e-13, max_time=1e4):
+def limit_map_flow(model, theta, *, switch_distance=1e-7, rtol=1e-11, atol=1e-13, max_time=1e4,
+                   errors="raise"):
     """Φ(θ) by integrating gradient flow to convergence (see the module docstring), shape (..., d).
 
     Integrates in chunks of doubling length up to ``max_time``; a start stops when its
     first-order distance ‖Jᵀ(JJᵀ)⁻¹g‖ to Γ is ≤ ``switch_distance``, and is then projected.
+    ``errors``: see :mod:`toymodels.pointwise`; a start whose integration stopped keeps its
+    integration status (diverged, step_size_collapse, ...), one that did not reach Γ gets
+    "not_converged".
     """
+    check_errors(errors)
     require_manifold(model)
     numeric = model.numeric
     theta = np.array(numeric._theta(theta), dtype=float)
@@ -186,35 +197,41 @@ def limit_map_flow(model, theta, *, switch_distance=1e-7, rtol=1e-11, atol=1e-13
     def near(x):
         return first_order_distance(model, x) <= switch_distance
 
-    active, stopped = ~near(flat), np.zeros(len(flat), dtype=bool)
+    start = flat.copy()
+    status = np.full(len(flat), FINISHED, dtype=object)
+    active = ~near(flat)
     elapsed, chunk = 0.0, 1.0
     while np.any(active) and elapsed < max_time:
         idx = np.flatnonzero(active)
         sol = integrate(field, flat[idx], chunk, rtol=rtol, atol=atol)
         flat[idx] = sol.final
-        stopped[idx[sol.status != FINISHED]] = True
+        status[idx] = sol.status
         active[idx] = (sol.status == FINISHED) & ~near(sol.final)
         elapsed += chunk
         chunk = min(2 * chunk, max_time - elapsed)
-    if np.any(stopped):
-        _fail(model, theta.reshape(-1, model.dim), stopped,
-              "the integration of gradient flow stopped (it diverged, or its step size collapsed: the "
-              "flow is stiff where λ1 is large, e.g. near a very unbalanced point); declare conserved "
-              "quantities for a closed form, or start nearer Γ")
-    if np.any(active):
-        _fail(model, theta.reshape(-1, model.dim), active,
-              f"gradient flow did not come within {switch_distance:g} of Γ by time {max_time:g} "
-              "(it may end at a saddle); start elsewhere or raise max_time")
+    stopped = status != FINISHED
+    status[active] = NOT_CONVERGED
     x, ok = project_to_manifold(model, flat)
-    if not np.all(ok):
-        _fail(model, theta.reshape(-1, model.dim), ~ok, "the end point of gradient flow could not be "
-                                                         "projected onto Γ")
-    return x.reshape(theta.shape)
+    status[(status == FINISHED) & ~ok] = NOT_CONVERGED
+    status = status.astype(str)
+    if stopped.any():
+        why = ("the integration of gradient flow stopped (it diverged, or its step size collapsed: the flow "
+               "is stiff where λ1 is large, e.g. near a very unbalanced point); declare conserved "
+               "quantities for a closed form, or start nearer Γ")
+    elif active.any():
+        why = (f"gradient flow did not come within {switch_distance:g} of Γ by time {max_time:g} (it may "
+               "end at a saddle); start elsewhere or raise max_time")
+    else:
+        why = "the end point of gradient flow could not be projected onto Γ"
+    return finish(errors, (x.reshape(theta.shape),), status.reshape(theta.shape[:-1]),
+                  _error(model, start, status, why))
 
 
 def limit_map(model, theta, *, method="auto", **options):
     """Φ(θ), shape (..., d): ``"conserved"`` when the model declares conserved quantities
-    (``method="auto"``), else ``"flow"``; ``options`` go to the chosen method."""
+    (``method="auto"``), else ``"flow"``; ``options`` go to the chosen method. With
+    ``errors="status"`` it returns (Φ, status): Φ is NaN where it was not reached, and status
+    says why per point (:mod:`toymodels.status`)."""
     if method not in METHODS:
         raise InvalidInputError(f"unknown method {method!r}; valid methods: {', '.join(METHODS)}")
     if method == "auto":

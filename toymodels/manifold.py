@@ -14,6 +14,9 @@ and a simple top eigenvalue λ1 on Γ. This module holds the geometry they need:
 - :func:`top_eigenpair`, :func:`lambda1_gradient`: λ1, u1 and ∇λ1 = ∇³L[u1, u1] (valid for
   simple λ1 only; a :class:`~toymodels.errors.SingularError` otherwise).
 
+On a batch of points, ``errors="status"`` keeps the regular points and reports the others in
+a status array instead of raising (:mod:`toymodels.pointwise`).
+
 The limit map Φ itself is in :mod:`toymodels.limit_map`.
 """
 
@@ -23,6 +26,8 @@ import numpy as np
 
 from .compile import CompiledFunction, require_manifold
 from .errors import InvalidInputError, SingularError
+from .pointwise import check_errors, finish, first_point
+from .status import FINISHED, NOT_CONVERGED, SINGULAR
 
 #: JJᵀ counts as singular when its smallest eigenvalue is below this times its largest.
 RANK_RTOL = 1e-12
@@ -105,10 +110,6 @@ def sample_manifold(model, n, rng, *, box=2.0, min_gram=1e-2):
     return points
 
 
-def _first_bad(theta, mask):
-    return np.array2string(theta[mask][0], precision=6)
-
-
 def _gram(model, theta):
     """J (..., M, d), JJᵀ and the mask of points where JJᵀ is (numerically) singular."""
     require_manifold(model)
@@ -118,21 +119,22 @@ def _gram(model, theta):
     return jac, gram, eig[..., 0] <= RANK_RTOL * np.maximum(eig[..., -1], np.finfo(float).tiny)
 
 
-def regular_jacobian(model, theta):
-    """J = ∂g/∂θ (..., M, d) and the inverse of JJᵀ; a :class:`SingularError` where J loses rank.
+def regular_jacobian(model, theta, *, errors="raise"):
+    """J = ∂g/∂θ (..., M, d) and the inverse of JJᵀ; a :class:`SingularError` where J loses rank
+    (with ``errors="status"``: NaN there, and a status array appended; :mod:`toymodels.pointwise`).
 
     The constraints must be independent (rank J = M) for P^⊥ and the normal projection to
     exist; at a point where they are not, Γ is not a manifold with these equations.
     """
+    check_errors(errors)
     theta = _states(model, theta)
     jac, gram, singular = _gram(model, theta)
-    if np.any(singular):
-        raise SingularError(
-            f"the constraint Jacobian ∂g/∂θ of {model.label()} is rank-deficient at θ = "
-            f"{_first_bad(theta, singular)} (smallest/largest eigenvalue of JJᵀ ≤ {RANK_RTOL:g}), so "
-            "the tangent space of Γ is undefined there; move off that point, or declare Γ by "
-            "independent constraints (e.g. one equation per normal direction)")
-    return jac, np.linalg.inv(gram)
+    gram_inv = np.linalg.inv(np.where(singular[..., None, None], np.eye(gram.shape[-1]), gram))
+    return finish(errors, (jac, gram_inv), np.where(singular, SINGULAR, FINISHED), lambda: SingularError(
+        f"the constraint Jacobian ∂g/∂θ of {model.label()} is rank-deficient at θ = "
+        f"{first_point(theta, singular)} (smallest/largest eigenvalue of JJᵀ ≤ {RANK_RTOL:g}), so "
+        "the tangent space of Γ is undefined there; move off that point, declare Γ by independent "
+        "constraints (e.g. one equation per normal direction), or pass errors='status'"))
 
 
 def first_order_distance(model, theta):
@@ -149,45 +151,57 @@ def normal_lift(jac, gram_inv, w):
     return np.einsum("...ji,...jk,...k->...i", jac, gram_inv, w)
 
 
-def tangent_projector(model, theta):
+def tangent_projector(model, theta, *, errors="raise"):
     """P^⊥ = I − Jᵀ(JJᵀ)⁻¹J (..., d, d): orthogonal projection onto the tangent space of Γ.
 
     Defined at every point where the constraints are regular (on Γ it is the tangent space of
-    Γ; off Γ, that of the level set of g through θ).
+    Γ; off Γ, that of the level set of g through θ); ``errors`` as in :func:`regular_jacobian`.
     """
-    jac, gram_inv = regular_jacobian(model, theta)
+    jac, gram_inv, *status = regular_jacobian(model, theta, errors=errors)
     jt = np.swapaxes(jac, -1, -2)
-    return np.eye(model.dim) - jt @ gram_inv @ jac
+    projector = np.eye(model.dim) - jt @ gram_inv @ jac
+    return projector if errors == "raise" else (projector, *status)
 
 
-def closest_point(model, theta, *, tol=1e-13, max_iter=50):
+def closest_point(model, theta, *, tol=1e-13, max_iter=50, errors="raise"):
     """The orthogonal foot point π(θ) on Γ (θ − π(θ) normal to Γ), shape (..., d).
 
     Alternates a tangential move toward θ with a Newton projection back onto Γ:
     x ← project(x + P^⊥(x)(θ − x)); the fixed point has θ − x in the normal space. Converges
     linearly at a rate ≈ distance × curvature of Γ, so it is meant for points near Γ; a
-    :class:`SingularError` is raised where it does not converge.
+    :class:`SingularError` is raised where it does not converge (with ``errors="status"``:
+    NaN there and status "not_converged"; :mod:`toymodels.pointwise`).
     """
+    check_errors(errors)
     theta = _states(model, theta)
     x, ok = project_to_manifold(model, theta)
-    for _ in range(max_iter):
-        if not np.all(ok):
-            break
-        tangential = np.einsum("...ij,...j->...i", tangent_projector(model, x), theta - x)
-        done = np.linalg.norm(tangential, axis=-1) <= tol * (1 + np.max(np.abs(theta), axis=-1))
-        if np.all(done):
-            return x
-        x, ok = project_to_manifold(model, x + tangential)
-    bad = ~ok if not np.all(ok) else np.ones(theta.shape[:-1], dtype=bool)
-    raise SingularError(f"no orthogonal foot point on Γ found for θ = {_first_bad(theta, bad)} of "
-                        f"{model.label()}: the point is too far from Γ or where the constraints are "
-                        "singular; use points near Γ")
+    done = np.zeros(ok.shape, dtype=bool)
+    with np.errstate(all="ignore"):  # failed points go on as NaN until the end, then are reported
+        for _ in range(max_iter):
+            live = ok & ~done
+            if not live.any():
+                break
+            projector, _ = tangent_projector(model, np.where(live[..., None], x, theta), errors="status")
+            tangential = np.einsum("...ij,...j->...i", projector, theta - x)
+            done |= live & (np.linalg.norm(tangential, axis=-1) <= tol * (1 + np.max(np.abs(theta), axis=-1)))
+            moved, moved_ok = project_to_manifold(model, np.where(live[..., None], x + tangential, x))
+            step = live & ~done
+            x = np.where(step[..., None], moved, x)
+            ok &= ~step | moved_ok
+    status = np.where(ok & done, FINISHED, NOT_CONVERGED)
+    return finish(errors, (x,), status, lambda: SingularError(
+        f"no orthogonal foot point on Γ found for θ = {first_point(theta, status != FINISHED)} of "
+        f"{model.label()}: the point is too far from Γ or where the constraints are singular; use "
+        "points near Γ, or pass errors='status'"))
 
 
-def distance_to_manifold(model, theta):
-    """‖θ − π(θ)‖, the Euclidean distance to Γ, shape (...)."""
+def distance_to_manifold(model, theta, *, errors="raise"):
+    """‖θ − π(θ)‖, the Euclidean distance to Γ, shape (...); ``errors`` as in :func:`closest_point`."""
     theta = _states(model, theta)
-    return np.linalg.norm(theta - closest_point(model, theta), axis=-1)
+    foot, *status = closest_point(model, theta, errors=errors) if errors == "status" else \
+        (closest_point(model, theta),)
+    distance = np.linalg.norm(theta - foot, axis=-1)
+    return distance if errors == "raise" else (distance, *status)
 
 
 def _third_derivative_uu(model):
@@ -201,41 +215,58 @@ def _third_derivative_uu(model):
     return compiled(model, "d3_uu", build)
 
 
-def top_eigenpair(model, theta, *, gap_rtol=GAP_RTOL):
+def top_eigenpair(model, theta, *, gap_rtol=GAP_RTOL, errors="raise"):
     """λ1 (...) and u1 (..., d) of ∇²L at θ; a :class:`SingularError` where λ1 is not simple
-    (λ1 − λ2 ≤ gap_rtol·|λ1|), since u1, ∇λ1 and the limiting flows are undefined there."""
+    (λ1 − λ2 ≤ gap_rtol·|λ1|), since u1, ∇λ1 and the limiting flows are undefined there (with
+    ``errors="status"``: NaN there and status "singular"; :mod:`toymodels.pointwise`)."""
+    check_errors(errors)
     theta = _states(model, theta)
     values, vectors = model.numeric.eigh(theta)
+    tied = np.zeros(values.shape[:-1], dtype=bool)
     if model.dim > 1:
         tied = values[..., 0] - values[..., 1] <= gap_rtol * np.abs(values[..., 0])
-        if np.any(tied):
-            raise SingularError(
-                f"λ1 of ∇²L of {model.label()} is not simple at θ = {_first_bad(theta, tied)} "
-                f"(λ1 = {values[tied][0, 0]:.6g}, λ2 = {values[tied][0, 1]:.6g}), so u1, ∇λ1 and the "
-                "limiting flows of Arora, Li, Panigrahi (2022) are undefined there; they need λ1 > λ2 "
-                "on Γ")
-    return values[..., 0], vectors[..., :, 0]
+    return finish(errors, (values[..., 0], vectors[..., :, 0]), np.where(tied, SINGULAR, FINISHED),
+                  lambda: SingularError(
+                      f"λ1 of ∇²L of {model.label()} is not simple at θ = {first_point(theta, tied)} "
+                      f"(λ1 = {values[tied][0, 0]:.6g}, λ2 = {values[tied][0, 1]:.6g}), so u1, ∇λ1 and "
+                      "the limiting flows of Arora, Li, Panigrahi (2022) are undefined there; they need "
+                      "λ1 > λ2 on Γ (or pass errors='status')"))
 
 
-def lambda1_gradient(model, theta, *, gap_rtol=GAP_RTOL):
+def lambda1_gradient(model, theta, *, gap_rtol=GAP_RTOL, errors="raise"):
     """λ1 (...), u1 (..., d) and ∇λ1 = ∇³L[u1, u1] (..., d) of ∇²L at θ.
 
     The formula for ∇λ1 holds for a simple eigenvalue only (first-order perturbation
-    theory); where λ1 − λ2 ≤ gap_rtol·|λ1| a :class:`SingularError` is raised.
+    theory); where λ1 − λ2 ≤ gap_rtol·|λ1| a :class:`SingularError` is raised (``errors`` as
+    in :func:`top_eigenpair`).
     """
     theta = _states(model, theta)
-    lam1, u1 = top_eigenpair(model, theta, gap_rtol=gap_rtol)
-    return lam1, u1, _third_derivative_uu(model)(theta, u1, samples=model.numeric.samples())
+    lam1, u1, *status = top_eigenpair(model, theta, gap_rtol=gap_rtol, errors=errors) \
+        if errors == "status" else top_eigenpair(model, theta, gap_rtol=gap_rtol)
+    with np.errstate(invalid="ignore"):  # NaN rows of u1 (errors="status") are masked below
+        grad = _third_derivative_uu(model)(theta, u1, samples=model.numeric.samples())
+    return (lam1, u1, grad) if errors == "raise" else (lam1, u1, *finish("status", (grad,), *status, None))
 
 
-def normal_offset(model, theta):
+def normal_offset(model, theta, *, errors="raise"):
     """Signed distance of θ to Γ along u1 at the foot point: (θ − π(θ))·u1(π(θ)), shape (...).
 
     The sign of u1 is fixed by u1·∇g_1 > 0, so the offset alternates in sign across Γ.
+    ``errors`` as in :func:`closest_point` and :func:`top_eigenpair`.
     """
+    check_errors(errors)
     theta = _states(model, theta)
-    foot = closest_point(model, theta)
-    _, u1 = top_eigenpair(model, foot)
-    normal = model.numeric.constraints_jacobian(foot)[..., 0, :]
-    sign = np.where(np.einsum("...i,...i->...", u1, normal) < 0, -1.0, 1.0)
-    return sign * np.einsum("...i,...i->...", theta - foot, u1)
+    if errors == "raise":
+        foot = closest_point(model, theta)
+        _, u1 = top_eigenpair(model, foot)
+        failed = None
+    else:
+        foot, found = closest_point(model, theta, errors="status")
+        failed = found != FINISHED
+        _, u1, tied = top_eigenpair(model, np.where(failed[..., None], theta, foot), errors="status")
+        status = np.where(failed, found, tied)
+    with np.errstate(invalid="ignore"):
+        normal = model.numeric.constraints_jacobian(foot)[..., 0, :]
+        sign = np.where(np.einsum("...i,...i->...", u1, normal) < 0, -1.0, 1.0)
+        offset = sign * np.einsum("...i,...i->...", theta - foot, u1)
+    return offset if failed is None else finish("status", (offset,), status, None)

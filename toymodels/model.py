@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 
 from .compile import NumericModel
-from .eigensystem import hessian_blocks, symbolic_eigensystem
+from .eigensystem import has_closed_form, hessian_blocks, symbolic_eigensystem
 from .errors import ModelSpecError, UnsupportedError
 from .parse import parse_expression
 
@@ -80,6 +80,13 @@ class Model:
         if not self.params:
             raise ModelSpecError("a model needs at least one parameter symbol")
         self.sample_symbols = _symbol_list(sample_symbols, "sample_symbols")
+        names = [str(x) for x in (*self.params, *self.sample_symbols, *self.constants)]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ModelSpecError(f"two symbols share the name {', '.join(repeated)} among params, "
+                                 "sample_symbols and constants; give each its own name")
+        #: Our symbols by name: a symbol the user wrote with the same name is taken to mean ours.
+        self._symbols = dict(zip(names, (*self.params, *self.sample_symbols, *self.constants)))
         self.sample_loss = self._validated_loss(loss)
         self.data = self._validated_data(data)
         self.name = name
@@ -87,7 +94,7 @@ class Model:
         self.source = source
         self.description = description
         self.parameters = dict(parameters or {})
-        self.min_loss = None if min_loss is None else sp.nsimplify(min_loss)
+        self.min_loss = None if min_loss is None else self._number(min_loss, "min_loss")
         self.manifold = None if manifold is None else [self._param_expr(g, "manifold constraint")
                                                        for g in manifold]
         self.lambda1_on_manifold = (None if lambda1_on_manifold is None
@@ -107,6 +114,7 @@ class Model:
                                  "use Model.from_string for text") from None
         if not isinstance(loss, sp.Expr) or isinstance(loss, sp.MatrixBase):
             raise ModelSpecError(f"the loss must be a scalar expression, got {type(loss).__name__}")
+        loss = self._by_name(loss, "the loss")
         unknown = loss.free_symbols - set(self.params) - set(self.sample_symbols) - set(self.constants)
         if unknown:
             names = ", ".join(sorted(map(str, unknown)))
@@ -135,13 +143,46 @@ class Model:
         data.setflags(write=False)
         return data
 
+    def _by_name(self, expr, what):
+        """``expr`` with every symbol named like one of ours replaced by ours: ``Symbol("a")``
+        and the real ``a`` that a params string makes differ only in assumptions, and a user
+        who writes either means the parameter a."""
+        renames = {}
+        for symbol in expr.free_symbols:
+            ours = self._symbols.get(str(symbol))
+            if ours is not None and ours != symbol:
+                if str(symbol) in map(str, renames):
+                    raise ModelSpecError(f"{what} has two different symbols named {symbol} (with different "
+                                         "assumptions); use one symbol per name")
+                renames[symbol] = ours
+        return expr.xreplace(renames) if renames else expr
+
     def _param_expr(self, expr, what):
-        expr = sp.sympify(expr)
+        """A SymPy expression in the parameters; a string is read by the safe parser."""
+        if isinstance(expr, str):
+            expr = parse_expression(expr, {str(p): p for p in self.params})
+        try:
+            expr = self._by_name(sp.sympify(expr, strict=True), what)
+        except sp.SympifyError:
+            raise ModelSpecError(f"{what} {expr!r} is not an expression; give a SymPy expression or a "
+                                 "string such as 'a*b - 1'") from None
         unknown = expr.free_symbols - set(self.params)
         if unknown:
             raise ModelSpecError(f"{what} {expr} uses {', '.join(sorted(map(str, unknown)))}, "
-                                 "which are not parameters of the model")
+                                 f"which are not parameters of the model (parameters: "
+                                 f"{', '.join(map(str, self.params))})")
         return expr
+
+    @staticmethod
+    def _number(value, what):
+        """A real number given as a number, a SymPy number or a string of one (safely parsed)."""
+        try:
+            number = parse_expression(value, {}) if isinstance(value, str) else sp.nsimplify(value)
+        except (TypeError, ValueError, sp.SympifyError):
+            number = None
+        if number is None or not number.is_number or not number.is_real:
+            raise ModelSpecError(f"{what} must be a real number, got {value!r}")
+        return number
 
     # -- constructors -----------------------------------------------------------------
     @classmethod
@@ -265,8 +306,25 @@ class Model:
         """Groups of parameters between which the Hessian is identically zero."""
         return hessian_blocks(self.sample_hess)
 
+    @property
+    def has_closed_form_eigensystem(self) -> bool:
+        """True when every block of ∇²L is 1x1 or 2x2, so :meth:`eigensystem` has a closed form."""
+        return has_closed_form(self.hessian_blocks)
+
     def eigensystem(self):
-        """Closed-form eigenpairs of ∇²L (d = 2, diagonal, 1x1/2x2 blocks), else None."""
+        """Closed-form eigenpairs of ∇²L (d = 2, diagonal, 1x1/2x2 blocks).
+
+        An :class:`~toymodels.errors.UnsupportedError` says which block is larger than 2x2
+        when there is none (check :attr:`has_closed_form_eigensystem` first); numeric
+        eigenpairs at any point are ``m.numeric.eigh(theta)``.
+        """
+        if not self.has_closed_form_eigensystem:
+            large = [b for b in self.hessian_blocks if len(b) > 2]
+            names = ", ".join("(" + ", ".join(str(self.params[i]) for i in b) + ")" for b in large)
+            raise UnsupportedError(
+                f"the Hessian of {self.label()} couples the parameters {names} in a block larger than "
+                "2x2, whose eigenvalues have no closed form this library derives (roots of a cubic or "
+                "higher); use m.numeric.eigh(theta) for numeric eigenpairs")
         return symbolic_eigensystem(self.hess)
 
     # -- derived models -----------------------------------------------------------------------

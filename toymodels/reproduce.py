@@ -1,28 +1,25 @@
 """``toymodels reproduce``: run every claim, draw every figure, write one report.
 
 Claims run in parallel worker processes (``jobs``), claims that declare a shared run
-(:func:`toymodels.verify.shared_run`) in one worker so that the run is computed once; each verdict is cached as soon as it is
-known (:class:`~toymodels.cache.VerdictCache`), so an interrupted run resumes where it stopped;
+(:func:`toymodels.verify.shared_run`) in one worker so that the run is computed once; each
+verdict is cached as soon as it is known (:class:`~toymodels.cache.VerdictCache`), so an interrupted run resumes where it stopped;
 figures are drawn from the verdicts' artifacts, never from a second simulation; every file is
 written atomically, so an interrupted run leaves the previous report intact.
 """
 
 import json
-import multiprocessing
-import os
 import sys
 import time
-import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from . import claims, derivation, figures, progress, report
-from .atomic import write_text
+from .atomic import check_writable, write_text
 from .cache import VerdictCache
-from .errors import InvalidInputError
+from .claim_workers import ClaimWorkers, run_claim
+from .errors import InvalidInputError, OutputError
 
 
 @dataclass
@@ -34,48 +31,36 @@ class Outcome:
     seconds: float
 
 
-def _run_area(claim_ids, quick, cache_folder, fingerprint, claim_files=()):
-    """Run claims that share runs in order in this worker, each verdict cached as soon as it is
-    known, so that their shared runs (e.g. the manifold sweeps) are computed once.
-    ``fingerprint``: the code version the parent process started with; ``claim_files``: the
-    researcher's claim modules, loaded here as in the parent."""
-    for path in claim_files:
-        claims.load_claims(path)
-    cache = VerdictCache(cache_folder, fingerprint)
-    verdicts = []
-    for claim_id in claim_ids:
-        verdicts.append(_run_claim(claim_id, quick))
-        cache.store(verdicts[-1], quick)
-    return verdicts
-
-
-def _run_claim(claim_id, quick):
-    """Run one claim; an exception is a failed verdict that carries the traceback."""
-    try:
-        return claims.select([claim_id])[0].run(quick=quick)
-    except Exception as exc:  # noqa: BLE001 - a crashing claim is a result to report, not a crash
-        return claims.Verdict([], details={"traceback": traceback.format_exc()}, claim_id=claim_id,
-                              error=f"{type(exc).__name__}: {exc}")
-
-
 def writable_folder(path) -> Path:
     """``path`` created if needed, or a clear error if it cannot be written."""
     path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".toymodels-write-test-{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
     except OSError as exc:
-        raise InvalidInputError(f"cannot write to the output folder {path} ({exc.strerror or exc}); "
-                                "choose another with --out") from None
+        raise OutputError(f"cannot create the output folder {path} ({exc.strerror or exc}); "
+                          "choose another with --out") from None
+    check_writable(path)
     return path
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a reproduce run; ``finished`` are the claim ids whose verdicts are kept
+    (cached, so the same command resumes after them), ``remaining`` those not run."""
+
+    def __init__(self, finished, remaining):
+        super().__init__(f"{len(finished)} claims finished, {len(remaining)} not run")
+        self.finished, self.remaining = finished, remaining
+
+
+def _running_text(running):
+    return "; ".join(f"{claim_id} {text}".strip() for claim_id, text in running)
 
 
 def run_claims(selected, quick, jobs, cache, fresh, log=print, claim_files=()):
     """Verdicts of ``selected`` claims, from ``cache`` where allowed, else run (``jobs`` processes).
 
     Returns {claim id: (verdict, cached)}; each new verdict is stored as soon as it is known.
+    A Ctrl-C stops the workers at once and raises :class:`Interrupted`.
     """
     results, todo = {}, []
     for claim in selected:
@@ -94,21 +79,28 @@ def run_claims(selected, quick, jobs, cache, fresh, log=print, claim_files=()):
                   f"{verdict.summary}")
         bar.update()
 
-    if jobs == 1 or len(todo) <= 1:
-        with progress.shown(sys.stderr.isatty()):
-            for claim in todo:
-                bar.set_postfix_str(claim.id)
-                verdict = _run_claim(claim.id, quick)
-                cache.store(verdict, quick)
-                report(verdict)
-    else:
-        # spawn, not fork: forking a process that has threads (tqdm's monitor) can deadlock
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(_run_area, ids, quick, cache.folder, cache.fingerprint, claim_files)
-                       for ids in sorted(claims.groups(todo), key=len, reverse=True)]
-            for future in as_completed(futures):
-                for verdict in future.result():
+    try:
+        if jobs == 1 or len(todo) <= 1:
+            with progress.shown(sys.stderr.isatty()):
+                for claim in todo:
+                    bar.set_postfix_str(claim.id)
+                    verdict = run_claim(claim.id, quick)
+                    cache.store(verdict, quick)
                     report(verdict)
+        else:
+            ordered = sorted(claims.groups(todo), key=len, reverse=True)  # claims sharing a run together
+            shown = 0.0
+            with ClaimWorkers(min(jobs, len(ordered)), quick, cache, claim_files) as workers:
+                for event in workers.run(ordered):
+                    if event[0] == "done":
+                        report(event[1])
+                    if event[0] != "progress" or time.monotonic() - shown > 1.0:
+                        bar.set_postfix_str(_running_text(workers.running()))
+                        shown = time.monotonic()
+    except KeyboardInterrupt:
+        bar.close()
+        finished = [c.id for c in selected if c.id in results]
+        raise Interrupted(finished, [c.id for c in selected if c.id not in results]) from None
     bar.close()
     return results
 
@@ -157,9 +149,14 @@ def reproduce(out, *, quick=False, patterns=(), jobs=1, fresh=False, cache=None,
     store = VerdictCache(writable_folder(out / ".toymodels-cache" if cache is None else cache))
     verdicts = run_claims(selected, quick, jobs, store, fresh, log, claim_files)
     results = []
-    for claim in selected:
-        verdict, cached = verdicts[claim.id]
-        results.append((claim, verdict, draw_figures(claim.id, verdict, figure_folder), cached))
+    n_figures = sum(len(figures.for_claim(claim.id)) for claim in selected)
+    with tqdm(total=n_figures, desc="figures", unit="figure", disable=not n_figures) as bar:
+        for claim in selected:
+            verdict, cached = verdicts[claim.id]
+            bar.set_postfix_str(claim.id)
+            results.append((claim, verdict, draw_figures(claim.id, verdict, figure_folder), cached))
+            bar.update(len(figures.for_claim(claim.id)))
+    log("deriving the derivation pages and writing REPORT.md, report.html, verdicts.json ...")
     pages = derive_pages()
     seconds = time.perf_counter() - start
     text = report.markdown(results, pages, quick=quick, seconds=seconds)

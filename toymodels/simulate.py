@@ -7,7 +7,7 @@ from .errors import InvalidInputError, UnknownNameError
 from .optim import Optimizer
 from .status import CONVERGED, DIVERGED, FINISHED
 from .trajectory import Trajectory
-from .validate import integer_at_least
+from .validate import fits_batch, integer_at_least, positive_number
 
 #: Metrics that can be recorded at the saved states, as functions of (numeric model, states).
 METRICS = {
@@ -36,6 +36,9 @@ def simulate(model, optimizer, x0, steps, record=("loss",), *, save_every=1, see
     optimizer.check(model)
     steps = integer_at_least(steps, "steps", minimum=0)
     save_every = integer_at_least(save_every, "save_every")
+    seed = integer_at_least(seed, "seed", minimum=0)
+    max_norm = positive_number(max_norm, "max_norm", allow_inf=True)
+    tol = None if tol is None else positive_number(tol, "tol")
     unknown = sorted(set(record) - set(METRICS))
     if unknown:
         raise UnknownNameError(f"unknown metric {', '.join(unknown)}; recordable: {', '.join(METRICS)}")
@@ -44,6 +47,7 @@ def simulate(model, optimizer, x0, steps, record=("loss",), *, save_every=1, see
     if not np.all(np.isfinite(x)):
         raise InvalidInputError("x0 contains NaN or infinite values")
     batch = x.shape[:-1]
+    fits_batch(optimizer, batch)
     saved_steps = np.unique(np.r_[np.arange(0, steps + 1, save_every), steps])
     lr_steps = saved_steps[saved_steps < steps]
     n_saved = len(saved_steps)

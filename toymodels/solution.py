@@ -27,7 +27,9 @@ class Solution:
         "max_steps" (the step budget was spent).
     stop_time : (*batch) time of the last valid state of each start (t1 if it finished).
     n_steps : (*batch) accepted steps taken by each start.
-    meta : method, tolerances, step size, time unit (theory.md §0) and the field's labels.
+    meta : method, tolerances, step size, time unit (theory.md §0) and the field's labels;
+        ``meta["status_messages"]`` says why, for a status caused by an error the field raised
+        (e.g. the first SingularError's message).
     """
 
     t: np.ndarray

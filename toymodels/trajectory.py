@@ -12,6 +12,7 @@ import numpy as np
 
 from . import status as statuses
 from .atomic import read_npz, write_npz
+from .errors import UnknownNameError
 
 
 
@@ -53,6 +54,11 @@ class Trajectory:
         return self.x[-1]
 
     def __getitem__(self, name):
+        """The recorded metric ``name`` (n_saved, *batch); a clear error naming what was recorded."""
+        if name not in self.metrics:
+            recorded = ", ".join(sorted(self.metrics)) or "nothing"
+            raise UnknownNameError(f"{name!r} was not recorded in this run (recorded: {recorded}); pass "
+                                   f"record=[..., {name!r}] to simulate")
         return self.metrics[name]
 
     def summary(self) -> str:

@@ -35,3 +35,19 @@ def integer_at_least(value, what, minimum=1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise InvalidInputError(f"{what} must be an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+def fits_batch(optimizer, batch):
+    """Check that every array hyper-parameter of ``optimizer`` (an lr per start, for a sweep)
+    broadcasts to the batch shape of the starts without enlarging it."""
+    for name, value in vars(optimizer).items():
+        if isinstance(value, np.ndarray):
+            try:
+                fits = np.broadcast_shapes(value.shape, batch) == tuple(batch)
+            except ValueError:
+                fits = False
+            if not fits:
+                raise InvalidInputError(
+                    f"{name} has shape {value.shape}, which does not fit the starts' batch shape "
+                    f"{tuple(batch)} (x0 without its last axis); give one {name} per start, of shape "
+                    f"{tuple(batch)}, or a single number")

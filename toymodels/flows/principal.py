@@ -162,7 +162,14 @@ def _phi_times_gradient_blocks(hess, grad, blocks, lr, allow_singular, reference
 
 
 def _phi_times_gradient_eig(hess, grad, lr, allow_singular, reference):
-    """φ(ηH)g as U φ(ηΛ) U⁻¹ g with LAPACK (any Hessian)."""
+    """φ(ηH)g as U φ(ηΛ) U⁻¹ g with LAPACK (any Hessian); NaN at states where H or g is not
+    finite (an integrator's trial state past an overflow), which LAPACK refuses."""
+    finite = np.all(np.isfinite(hess), axis=(-2, -1)) & np.all(np.isfinite(grad), axis=-1)
+    if not finite.all():
+        hess = np.where(finite[..., None, None], hess, 0.0)  # φ(0) = −1: no singular placeholder
+        grad = np.where(finite[..., None], grad, 0.0)
+        value, branch = _phi_times_gradient_eig(hess, grad, lr, allow_singular, reference)
+        return np.where(finite[..., None], value, np.nan), branch
     if not np.iscomplexobj(hess):
         # Real symmetric: U orthogonal, and U φ(Λ) Uᵀ is backward stable whatever the gaps.
         values, vectors = np.linalg.eigh(hess)
