@@ -224,17 +224,22 @@ def groups(selected) -> list[list[str]]:
     return [sorted(ids) for ids, _ in found]
 
 
-_LOADED: dict[Path, list] = {}
+_LOADED: dict[Path, tuple] = {}  # path -> (SHA-256 of its source, its claims)
 
 
 def load_claims(path) -> list[Claim]:
     """Import the researcher's claim module at ``path`` (a .py file); its ``@claim`` functions join
-    the registry. Loading the same file again in one process returns the same claims."""
+    the registry. Loading the same file again returns the same claims, unless its source has
+    changed: then its claims are replaced by the new ones."""
     path = Path(path).resolve()
-    if path in _LOADED:
-        return _LOADED[path]
     if path.suffix != ".py" or not path.is_file():
         raise InvalidInputError(f"--claims needs a Python file defining @claim functions; {path} is not one")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if path in _LOADED:
+        if _LOADED[path][0] == digest:
+            return _LOADED[path][1]
+        for old in _LOADED.pop(path)[1]:
+            _REGISTRY.pop(old.id, None)
     before = set(_REGISTRY)
     name = f"toymodels_user_claims.{path.stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
     spec = importlib.util.spec_from_file_location(name, path)
@@ -247,10 +252,11 @@ def load_claims(path) -> list[Claim]:
         for claim_id in set(_REGISTRY) - before:
             del _REGISTRY[claim_id]
         raise InvalidInputError(f"cannot load claims from {path}: {type(exc).__name__}: {exc}") from exc
-    _LOADED[path] = [_REGISTRY[i] for i in sorted(set(_REGISTRY) - before)]
-    if not _LOADED[path]:
+    found = [_REGISTRY[i] for i in sorted(set(_REGISTRY) - before)]
+    if not found:
         raise InvalidInputError(f"{path} defines no claim; decorate a function with toymodels.verify.claim")
-    return _LOADED[path]
+    _LOADED[path] = (digest, found)
+    return found
 
 
 def load_entry_points():
