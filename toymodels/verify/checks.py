@@ -64,7 +64,7 @@ def match(name, measured, expected, *, rtol=0.0, atol=0.0, provenance=None, alte
     if flags:
         tolerance, shown = f"at most {atol:g} disagreements", f"{int(np.sum(measured != expected))} of {measured.size} disagree"
     else:
-        largest = f"up to {show(np.max(atol))}" if np.size(atol) > 1 else show(atol)
+        largest = f"a per-value tolerance up to {show(np.max(atol))}" if np.size(atol) > 1 else show(atol)
         tolerance = "|measured − expected| ≤ " + " + ".join(
             ([largest] if np.any(np.asarray(atol) > 0) else []) + ([f"{rtol:g}·|expected|"] if rtol else []) or ["0"])
         shown = _values(measured) if measured.size <= 6 else (
