@@ -1,0 +1,133 @@
+"""Sweeps: grids, the Zarr store with its completion mask, resuming, and dask.distributed with a
+worker killed mid-sweep (a real LocalCluster with two worker processes of one thread each)."""
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from toymodels.errors import InvalidInputError, UnknownNameError
+from toymodels.status import ALL, DIVERGED, FINISHED
+from toymodels.sweep import Grid, Simulation, load, sweep
+from toymodels.sweep.store import done_mask
+
+CELLS = Simulation("two_layer_scalar", "gd", steps=400, x0=(2.0, 0.1),
+                   summaries=("status", "stop_step", "final_loss", "final_sharpness", "peak_loss"))
+AXES = {"lr": np.linspace(0.05, 1.0, 12), "y": [0.5, 1.0]}
+
+
+def serial():
+    return sweep(CELLS, AXES, chunks={"lr": 3})
+
+
+def same_results(a, b):
+    for name in CELLS.outputs:
+        np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+
+
+def test_grid_chunks_cover_every_cell_once():
+    grid = Grid({"a": np.arange(7), "b": [1.0, 2.0, 3.0]}, chunks={"a": 3})
+    assert grid.chunk_shape == (3, 3) and grid.n_chunks == (3, 1)
+    hits = np.zeros(grid.shape, dtype=int)
+    for index in grid.chunk_indices():
+        block = grid.block(index)
+        hits[block.slices] += 1
+        np.testing.assert_array_equal(block.values["a"].reshape(block.shape), np.arange(7)[block.slices[0], None]
+                                      * np.ones(3))
+    assert (hits == 1).all()
+    with pytest.raises(InvalidInputError, match="repeats"):
+        Grid({"lr": [0.1, 0.1]})
+    with pytest.raises(InvalidInputError, match="chunks name no axis"):
+        Grid({"lr": [0.1]}, chunks={"eta": 1})
+
+
+def test_cells_match_simulate_and_are_labelled():
+    from toymodels import optim, simulate, zoo
+
+    ds = serial()
+    assert ds.final_sharpness.dims == ("lr", "y") and ds.attrs["model"] == "two_layer_scalar"
+    assert ds.final_sharpness.attrs["units"] == "1/lr" and ds.status.attrs["flag_meanings"].split() == list(ALL)
+    model = zoo.get("two_layer_scalar", y=1.0)
+    run = simulate(model, optim.GD(AXES["lr"]), np.tile([2.0, 0.1], (12, 1)), 400, record=("loss",))
+    np.testing.assert_array_equal(ds.final_loss.sel(y=1.0).values, model.numeric.loss(run.final))
+    np.testing.assert_array_equal(ds.stop_step.sel(y=1.0).values, run.stop_step)
+    codes = ds.status.sel(y=1.0).values
+    assert [ALL[c] for c in codes] == list(run.status) and {FINISHED, DIVERGED} <= set(run.status)
+
+
+def test_unknown_axis_and_missing_lr_are_clear_errors():
+    with pytest.raises(UnknownNameError, match="eta is not a parameter"):
+        sweep(CELLS, {"eta": [0.1]})
+    with pytest.raises(InvalidInputError, match="learning rate is neither"):
+        sweep(CELLS, {"y": [1.0]})
+
+
+class Interrupting:
+    """CELLS, but Ctrl-C after ``after`` blocks; counts the blocks it computes."""
+
+    def __init__(self, after=None):
+        self.after, self.computed = after, 0
+        self.outputs, self.attrs, self.describe = CELLS.outputs, CELLS.attrs, CELLS.describe
+
+    def __call__(self, block):
+        if self.after is not None and self.computed == self.after:
+            raise KeyboardInterrupt
+        self.computed += 1
+        return CELLS(block)
+
+
+def test_store_resumes_without_recomputing_finished_chunks(tmp_path):
+    store = tmp_path / "runs.zarr"
+    with pytest.raises(KeyboardInterrupt):
+        sweep(Interrupting(after=3), AXES, chunks={"lr": 3}, store=store)
+    partial = load(store)
+    assert int(partial.done.sum()) == 3 * 3 * 2  # three chunks of 3 × 2 cells
+    assert np.isnan(partial.final_loss.values[~partial.done.values]).all()
+    again = Interrupting()
+    resumed = sweep(again, AXES, chunks={"lr": 3}, store=store)
+    assert again.computed == 1 and bool(resumed.done.all())  # 4 chunks in all, 3 were finished
+    same_results(resumed, serial())
+    with pytest.raises(InvalidInputError, match="different sweep"):
+        sweep(CELLS, AXES, chunks={"lr": 4}, store=store)
+    assert int(sweep(CELLS, AXES, chunks={"lr": 4}, store=store, overwrite=True).done.sum()) == 24
+
+
+SLOW = Simulation("two_layer_scalar", "gd", steps=2500, x0=(2.0, 0.1), summaries=("status", "final_sharpness"))
+SLOW_AXES = {"lr": np.linspace(0.05, 0.9, 24)}
+
+
+def test_killed_worker_loses_no_finished_cell_and_its_cells_are_retried(tmp_path):
+    """A cluster this test starts, addressed by its scheduler address; one worker is SIGKILLed
+    once the first chunk is in the store, while the other chunks are running or waiting."""
+    distributed = pytest.importorskip("distributed")
+    store = tmp_path / "runs.zarr"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        pids = list(client.run(os.getpid).values())
+        killed = {}
+
+        def kill_after_first_chunk():
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    done = done_mask(store)
+                except Exception:  # the store is not created yet
+                    done = np.zeros(1, dtype=bool)
+                if done.any():
+                    killed["finished before"] = int(done.sum())
+                    os.kill(pids[0], signal.SIGKILL)
+                    return
+                time.sleep(0.02)
+
+        watcher = threading.Thread(target=kill_after_first_chunk)
+        watcher.start()
+        result = sweep(SLOW, SLOW_AXES, chunks={"lr": 2}, store=store, scheduler=cluster.scheduler_address)
+        watcher.join()
+    assert 0 < killed["finished before"] < 24
+    assert bool(result.done.all())
+    reference = sweep(SLOW, SLOW_AXES, chunks={"lr": 2})
+    np.testing.assert_array_equal(result.final_sharpness.values, reference.final_sharpness.values)
+    np.testing.assert_array_equal(result.status.values, reference.status.values)

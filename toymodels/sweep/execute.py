@@ -1,0 +1,115 @@
+"""Running a sweep: every chunk of the grid as one batched task, in this process or on dask.distributed.
+
+In one process the chunks run one after the other, each vectorized over its cells. On
+dask.distributed each chunk is a task; a task computes its block and writes it to the store
+itself, so a finished cell is on disk the moment its task ends. When a worker dies, the
+scheduler reruns the tasks it held on the other workers (dask's ``allowed-failures``); nothing
+written is lost. The store's completion mask makes a re-run skip finished chunks.
+"""
+
+import contextlib
+import datetime
+
+import numpy as np
+
+from .. import progress as progress_bars
+from ..errors import InvalidInputError
+from . import store as stores
+from .grid import Grid
+
+
+def sweep(cells, axes, *, chunks=None, store=None, scheduler=None, workers=None, overwrite=False,
+          progress=None):
+    """Run ``cells`` on every cell of the grid ``axes`` (name -> values); an xarray Dataset.
+
+    ``cells``: what one block of cells computes (e.g. :class:`toymodels.sweep.Simulation`):
+    ``cells(block) -> {output: array}`` with its ``outputs`` described. ``chunks``: cells per
+    chunk along each axis (see :class:`Grid`). ``store``: a Zarr directory written as chunks
+    finish; an existing store of the same sweep is resumed (finished chunks are skipped).
+    ``scheduler``: the address of a running dask.distributed scheduler; ``workers``: start a
+    LocalCluster with this many worker processes (one thread each). Without either, the sweep
+    runs in this process. The result has one dimension per axis, the axes as coordinates, units
+    and descriptions in each variable's attributes and the conventions in the Dataset's.
+    """
+    grid = Grid(axes, chunks)
+    attrs = {**cells.attrs(), "grid": str(grid.describe()), "created": datetime.datetime.now(
+        datetime.timezone.utc).isoformat(timespec="seconds")}
+    attrs["sweep_fingerprint"] = stores.fingerprint(cells, grid)
+    if store is not None:
+        done = stores.open_store(store, cells, grid, attrs, overwrite=overwrite)
+        memory = None
+    else:
+        done = np.zeros(grid.shape, dtype=bool)
+        memory = {name: np.full(grid.shape + out.shape, out.fill, dtype=out.dtype) for name, out in cells.outputs.items()}
+    pending = [i for i in grid.chunk_indices() if not done[grid.slices(i)].all()]
+    if pending:
+        if scheduler is None and workers is None:
+            _in_process(cells, grid, pending, store, memory, progress)
+        else:
+            _distributed(cells, grid, pending, store, memory, scheduler, workers, progress)
+    if store is not None:
+        return stores.load(store)
+    done[...] = True
+    return stores.template(cells, grid, attrs).copy(data={**memory, stores.DONE: done}).compute()
+
+
+def run_block(cells, grid, index, path=None):
+    """Compute chunk ``index``; write it to the store at ``path`` (returning its cell count) or
+    return its results. The one task of a sweep, in this process or on a dask worker."""
+    block = grid.block(index)
+    flat = cells(block)
+    results = {name: np.asarray(flat[name]).reshape(block.shape + out.shape)
+               for name, out in cells.outputs.items()}
+    if path is None:
+        return results
+    stores.write_block(path, block, results)
+    return block.size
+
+
+def _bar(total, progress, desc):
+    return progress_bars.bar(range(total), show=progress, desc=desc, unit="chunk", mininterval=0.5)
+
+
+def _in_process(cells, grid, pending, store, memory, progress):
+    for position in _bar(len(pending), progress, f"sweep of {grid.size} cells"):
+        index = pending[position]
+        results = run_block(cells, grid, index, store)
+        if memory is not None:
+            for name, values in results.items():
+                memory[name][grid.slices(index)] = values
+
+
+@contextlib.contextmanager
+def client_for(scheduler=None, workers=None):
+    """A dask.distributed Client: of the scheduler at ``scheduler``, or of a new LocalCluster with
+    ``workers`` worker processes of one thread each (closed on exit)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InvalidInputError("running a sweep on dask needs the sweep extra: pip install 'toymodels[sweep]'") from None
+    if scheduler is not None:
+        with Client(scheduler) as client:
+            yield client
+        return
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise InvalidInputError(f"workers must be a positive integer, got {workers!r}")
+    with LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        yield client
+
+
+def _distributed(cells, grid, pending, store, memory, scheduler, workers, progress):
+    from distributed import as_completed
+
+    path = None if store is None else str(store)
+    with client_for(scheduler, workers) as client:
+        remote_cells, remote_grid = client.scatter([cells, grid], broadcast=True)
+        futures = {client.submit(run_block, remote_cells, remote_grid, index, path, pure=False): index
+                   for index in pending}
+        finished = as_completed(futures)
+        for _ in _bar(len(futures), progress, f"sweep of {grid.size} cells on dask"):
+            future = next(finished)
+            result = future.result()
+            if memory is not None:
+                for name, values in result.items():
+                    memory[name][grid.slices(futures[future])] = values
