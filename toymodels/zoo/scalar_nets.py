@@ -62,3 +62,31 @@ def zhu_minimal():
     return _scalar_net([x, y, z, w], 1, name="zhu_minimal", formula="½(1 − xyzw)²",
                        source="Zhu, Wang, Wang, Zhou, Ge, ICLR 2023",
                        description="Degree-4 model where GD ends just below 2/η.")
+
+
+@register
+def uv(n=2, y=1):
+    """½(uᵀv/√n − y)²: the two-layer linear network of width n on one example x = 1 (the uv model).
+
+    Lewkowycz, Bahri, Dyer, Sohl-Dickstein, Gur-Ari 2020 (arXiv 2003.02218, §2; catapult) and
+    Kalra, He, Barkeshli, ICLR 2025 (arXiv 2311.02076, §3; edge-of-stability route to chaos).
+    Parameters (u_1…u_n, v_1…v_n). n = 1 *is* ``two_layer_scalar`` (the same Model, parameters
+    a, b). Γ = {uᵀv = √n·y}, where λ1 = (‖u‖² + ‖v‖²)/n, the NTK ‖∇f‖². GD on this loss
+    closes on (f, λ) = (uᵀv/√n, (‖u‖² + ‖v‖²)/n): see :mod:`toymodels.uv`.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise InvalidInputError(f"uv needs an integer width n >= 1, got {n!r}")
+    if n == 1:
+        return two_layer_scalar(y)
+    y = sp.nsimplify(y)
+    if y == 0:
+        raise InvalidInputError("uv needs y != 0 (at y = 0 the minima uᵀv = 0 form a cone, singular at 0); "
+                                "the function-space map of toymodels.uv takes y = 0")
+    u = sp.symbols(f"u1:{n + 1}", real=True)
+    v = sp.symbols(f"v1:{n + 1}", real=True)
+    root = sp.sqrt(n)
+    f = sum(ui * vi for ui, vi in zip(u, v)) / root
+    return Model((f - y) ** 2 / 2, [*u, *v], min_loss=0, manifold=[f - y],
+                 lambda1_on_manifold=sum(w**2 for w in (*u, *v)) / n, name="uv", formula="½(uᵀv/√n − y)²",
+                 source="Lewkowycz et al. 2020 (arXiv 2003.02218); Kalra, He, Barkeshli, ICLR 2025 (arXiv 2311.02076)",
+                 parameters={"n": n, "y": y}, description="Two-layer linear network of width n on one example.")
