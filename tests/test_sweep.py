@@ -95,7 +95,7 @@ def test_store_resumes_without_recomputing_finished_chunks(tmp_path):
     assert int(sweep(CELLS, AXES, chunks={"lr": 4}, store=store, overwrite=True).done.sum()) == 24
 
 
-SLOW = Simulation("two_layer_scalar", "gd", steps=2500, x0=(2.0, 0.1), summaries=("status", "final_sharpness"))
+SLOW = Simulation("two_layer_scalar", "gd", steps=1500, x0=(2.0, 0.1), summaries=("status", "final_sharpness"))
 SLOW_AXES = {"lr": np.linspace(0.05, 0.9, 24)}
 
 
@@ -131,3 +131,34 @@ def test_killed_worker_loses_no_finished_cell_and_its_cells_are_retried(tmp_path
     reference = sweep(SLOW, SLOW_AXES, chunks={"lr": 2})
     np.testing.assert_array_equal(result.final_sharpness.values, reference.final_sharpness.values)
     np.testing.assert_array_equal(result.status.values, reference.status.values)
+
+
+def test_cli_sweep_on_a_local_cluster_then_resumed(tmp_path, capsys):
+    """The README's command: a grid on a LocalCluster of two workers; the same command again finds
+    every chunk done and computes nothing."""
+    from toymodels.cli import main
+
+    store = tmp_path / "grid.zarr"
+    command = ["sweep", "two_layer_scalar", "--axis", "lr=0.1:1.0:8", "--axis", "y=0.5,1", "--x0", "2,0.1",
+               "--steps", "300", "--chunk", "lr=2", "--store", str(store)]
+    assert main(command + ["--workers", "2"]) == 0
+    assert "16 of 16 cells done" in capsys.readouterr().out
+    first = load(store)
+    assert main(command) == 0  # in this process; nothing left to compute
+    same = load(store)
+    np.testing.assert_array_equal(first.final_sharpness.values, same.final_sharpness.values)
+    assert first.attrs["created"] == same.attrs["created"]
+    reference = sweep(Simulation("two_layer_scalar", "gd", steps=300, x0=(2.0, 0.1)),
+                      {"lr": np.linspace(0.1, 1.0, 8), "y": [0.5, 1]}, chunks={"lr": 2})
+    np.testing.assert_array_equal(first.final_loss.values, reference.final_loss.values)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--axis", "lr"], "NAME=START:STOP:COUNT"), (["--axis", "lr=0.1:1"], "START:STOP:COUNT"),
+    (["--axis", "lr=0.1", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "give one"),
+    ([], "at least one --axis")])
+def test_cli_sweep_bad_input_is_explained(args, message, capsys):
+    from toymodels.cli import main
+
+    assert main(["sweep", "two_layer_scalar", *args]) == 2
+    assert message in capsys.readouterr().err

@@ -207,6 +207,52 @@ def cmd_simulate(args):
         print(f"wrote {out}")
 
 
+def parse_axis(text):
+    """``NAME=START:STOP:COUNT`` (COUNT evenly spaced values, both ends included) or
+    ``NAME=V1,V2,...`` or ``NAME=V``: one axis of a sweep's grid."""
+    name, sep, values = text.partition("=")
+    if not sep or not name.strip().isidentifier():
+        raise InvalidInputError(f"--axis {text!r}: write NAME=START:STOP:COUNT or NAME=V1,V2,..., e.g. lr=0.1:1.2:12")
+    if ":" in values:
+        parts = values.split(":")
+        try:
+            start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+        except (ValueError, IndexError):
+            raise InvalidInputError(f"--axis {text!r}: START:STOP:COUNT needs two numbers and a whole count, "
+                                    "e.g. lr=0.1:1.2:12") from None
+        if len(parts) != 3 or count < 1:
+            raise InvalidInputError(f"--axis {text!r}: START:STOP:COUNT needs exactly three parts and COUNT >= 1")
+        return name.strip(), np.linspace(start, stop, count)
+    value = parse_value(values)
+    value = value if isinstance(value, tuple) else (value,)
+    if not value or not all(isinstance(v, (int, float)) for v in value):
+        raise InvalidInputError(f"--axis {text!r}: the values must be numbers")
+    return name.strip(), np.array(value)
+
+
+def cmd_sweep(args):
+    from .sweep import Simulation, sweep
+
+    if args.scheduler is not None and args.workers is not None:
+        raise InvalidInputError("--scheduler uses an existing cluster and --workers starts a local one; give one")
+    if args.model is None:
+        raise InvalidInputError("toymodels sweep needs a zoo model name (see `toymodels list`)")
+    axes = dict(parse_axis(a) for a in args.axis or [])
+    if not axes:
+        raise InvalidInputError("give at least one --axis, e.g. --axis lr=0.1:1.2:12")
+    chunks = {name: int(size) for name, size in (parse_params(args.chunk or [])).items()}
+    cells = Simulation(args.model, args.optimizer, steps=args.steps,
+                       x0=None if args.x0 is None else parse_point(args.x0), fixed=parse_params(args.fixed or []),
+                       record=[r for r in args.record.split(",") if r.strip()], save_every=args.save_every,
+                       summaries=[s for s in args.summary.split(",") if s.strip()], tail=args.tail)
+    workers = args.workers
+    ds = sweep(cells, axes, chunks=chunks, store=args.store, scheduler=args.scheduler, workers=workers,
+               overwrite=args.overwrite, progress=True)
+    print(ds)
+    if args.store:
+        print(f"wrote {args.store} ({int(ds.done.sum())} of {ds.done.size} cells done)")
+
+
 def _run_claims(selected, quick, show_progress=True):
     verdicts = []
     for i, c in enumerate(selected, 1):
@@ -296,6 +342,26 @@ def make_parser():
     sim.add_argument("--tol", type=float, help="stop a start as converged when ‖∇L‖ ≤ TOL")
     sim.add_argument("--out", help="write the run to this .npz file (its folder must exist)")
     sim.set_defaults(func=cmd_simulate)
+
+    swp = sub.add_parser("sweep", help="run a grid of simulations (in this process or on dask) into a Zarr store")
+    swp.add_argument("model", nargs="?", help="zoo model name (see `toymodels list`)")
+    swp.add_argument("--optimizer", default="gd", help=f"one of {', '.join(optim.BY_NAME)}")
+    swp.add_argument("--axis", action="append", metavar="NAME=START:STOP:COUNT|V1,V2",
+                     help="a grid axis: a model or optimizer parameter, seed, or a start coordinate; repeatable")
+    swp.add_argument("--fixed", action="append", metavar="NAME=VALUE", help="a parameter not on the grid; repeatable")
+    swp.add_argument("--x0", help="start, comma-separated (default: the origin)")
+    swp.add_argument("--steps", type=int, default=1000)
+    swp.add_argument("--summary", default="status,final_loss,final_sharpness",
+                     help="per-run summaries: status, stop_step, final_loss, final_sharpness, peak_loss")
+    swp.add_argument("--record", default="", help=f"metrics kept along each run, from {', '.join(METRICS)}")
+    swp.add_argument("--save-every", type=int, help="steps between the states --record keeps (default: the end only)")
+    swp.add_argument("--tail", type=int, default=0, help="keep the sharpness over this many final steps and the period")
+    swp.add_argument("--chunk", action="append", metavar="NAME=CELLS", help="cells per chunk along an axis")
+    swp.add_argument("--store", help="Zarr directory written as chunks finish; re-running resumes it")
+    swp.add_argument("--overwrite", action="store_true", help="replace a store that holds another sweep")
+    swp.add_argument("--workers", type=int, help="run on a new dask LocalCluster with this many worker processes")
+    swp.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing dask cluster, e.g. tcp://host:8786")
+    swp.set_defaults(func=cmd_sweep)
 
     ver = sub.add_parser("verify", help="run claims and print verdicts")
     ver.add_argument("claims", nargs="*", help="claim ids or shell patterns (default: all)")

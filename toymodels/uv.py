@@ -42,7 +42,8 @@ def start(n, f0, lam0):
     """Weights (u, v) of width n with uᵀv/√n = f0 and (‖u‖² + ‖v‖²)/n = λ0 (all units equal)."""
     if abs(f0) > lam0 * np.sqrt(n) / 2:
         raise InvalidInputError(f"no weights of width {n} have f = {f0} and λ = {lam0}: need |f| ≤ λ√n/2")
-    s = np.sqrt(lam0 / 2 + f0 / np.sqrt(n)) / np.sqrt(1.0)  # u = (p + q)e/√n-style split per unit
+    # every unit alike: u_i = (s + t)/√2, v_i = (s − t)/√2 with s² − t² = 2f0/√n and s² + t² = λ0
+    s = np.sqrt(lam0 / 2 + f0 / np.sqrt(n))
     t = np.sqrt(max(lam0 / 2 - f0 / np.sqrt(n), 0.0))
     u, v = np.full(n, (s + t) / np.sqrt(2)), np.full(n, (s - t) / np.sqrt(2))
     return np.concatenate([u, v])
