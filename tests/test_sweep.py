@@ -162,3 +162,13 @@ def test_cli_sweep_bad_input_is_explained(args, message, capsys):
 
     assert main(["sweep", "two_layer_scalar", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_seed_is_the_runs_seed_and_model_dot_names_the_models_parameter():
+    """linear_regression has a data parameter "seed": the bare axis "seed" seeds the run (GD ignores
+    it), "model.seed" changes the data."""
+    cells = Simulation("linear_regression", "gd", steps=3, x0=(0.0, 0.0), fixed={"lr": 0.1},
+                       summaries=("final_loss",))
+    by_run_seed = sweep(cells, {"seed": [0, 1]}).final_loss.values
+    by_data_seed = sweep(cells, {"model.seed": [0, 1]}).final_loss.values
+    assert by_run_seed[0] == by_run_seed[1] and by_data_seed[0] != by_data_seed[1]

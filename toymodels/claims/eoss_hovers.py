@@ -23,7 +23,7 @@ from ..sweep import Output, Simulation, sweep
 from ..verify import Verdict, at_least, at_most, band, claim, match, monotone, stated, uncertainty
 from .eos_network import DESCRIPTION, NETWORK, network, start
 
-NETWORK_PARAMETERS = NETWORK
+NETWORK_PARAMETERS = {f"model.{k}": v for k, v in NETWORK.items()}  # "seed" alone is SGD's seed
 
 MEAN_BAND = 0.10
 SAMPLE_BAND = 0.20

@@ -1,8 +1,10 @@
 """Cells that run :func:`toymodels.simulate`: a zoo model and an optimizer, batched over cells.
 
 Each grid axis is a run parameter, found by its name: a parameter of the zoo model (``n``,
-``y``), of the optimizer (``lr``, ``batch_size``, ``beta``), ``seed``, ``start`` (an index into
-``starts``) or a coordinate of the start (a parameter symbol of the model, e.g. ``a``). Cells
+``y``; written ``model.NAME`` where a run parameter has the same name, e.g. tanh_net's data
+``model.seed``), of the optimizer (``lr``, ``batch_size``, ``beta``), ``seed`` (of SGD's
+batches), ``start`` (an index into ``starts``) or a coordinate of the start (a parameter symbol
+of the model, e.g. ``a``). Cells
 that share the model, the optimizer's scalar settings and the seed run as one batch: their
 starts are stacked and the learning rate is an array with one entry per start.
 
@@ -87,8 +89,11 @@ class Simulation:
         self.tail = int(tail)
         self.extra = extra
         self.max_norm = float(max_norm)
-        self.model_parameters = set(zoo.parameters(model))
         self.optimizer_parameters = set(inspect.signature(optim.BY_NAME[optimizer]).parameters)
+        run_names = self.optimizer_parameters | {"seed", "start"}
+        # A model parameter is addressed as "model.NAME", or as NAME when no run parameter has that
+        # name (tanh_net's data "seed" is "model.seed"; "seed" is the seed of SGD's batches).
+        self.model_parameters = {f"model.{p}" for p in zoo.parameters(model)} | (set(zoo.parameters(model)) - run_names)
         unknown = sorted(set(self.record) - set(METRICS)) + sorted(set(self.summaries) - set(SUMMARIES))
         if unknown:
             raise UnknownNameError(f"unknown record or summary {', '.join(unknown)}; metrics: {', '.join(METRICS)}; "
@@ -106,7 +111,11 @@ class Simulation:
 
     @functools.cached_property
     def _reference(self):
-        return _model(self.model, tuple(sorted((k, v) for k, v in self.fixed.items() if k in self.model_parameters)))
+        return _model(self.model, self._model_key(self.fixed))
+
+    def _model_key(self, values):
+        """The model's parameters among ``values`` as sorted (zoo name, value) pairs."""
+        return tuple(sorted((k.removeprefix("model."), v) for k, v in values.items() if k in self.model_parameters))
 
     def _coordinates(self):
         return [str(p) for p in self._reference.params]
@@ -173,7 +182,7 @@ class Simulation:
 
     def _run_group(self, group, values):
         n = len(next(iter(values.values())))
-        model = _model(self.model, tuple(sorted((k, v) for k, v in group.items() if k in self.model_parameters)))
+        model = _model(self.model, self._model_key(group))
         settings = {k: v for k, v in group.items() if k in self.optimizer_parameters}
         if "lr" in values:
             settings["lr"] = np.asarray(values["lr"], dtype=float)
