@@ -9,8 +9,8 @@
 dask.distributed (``workers=``: a LocalCluster; ``scheduler=``: an existing cluster), writes
 each chunk to the store when it finishes, and resumes an interrupted store. Cells are any
 picklable callable with ``outputs`` (a mapping of :class:`Output`), ``attrs()`` and
-``describe()``; :class:`Simulation` runs :func:`toymodels.simulate`. Needs the ``sweep``
-extra (xarray, zarr, dask.distributed).
+``describe()``; :class:`Simulation` runs :func:`toymodels.simulate`. Stores and clusters need
+the ``sweep`` extra (zarr, dask.distributed): ``pip install 'toymodels[sweep]'``.
 """
 
 from .execute import client_for, run_block, sweep

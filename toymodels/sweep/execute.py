@@ -32,6 +32,8 @@ def sweep(cells, axes, *, chunks=None, store=None, scheduler=None, workers=None,
     and descriptions in each variable's attributes and the conventions in the Dataset's.
     """
     grid = Grid(axes, chunks)
+    if store is not None or scheduler is not None or workers is not None:
+        _require_extra()
     attrs = {**cells.attrs(), "grid": str(grid.describe()), "created": datetime.datetime.now(
         datetime.timezone.utc).isoformat(timespec="seconds")}
     attrs["sweep_fingerprint"] = stores.fingerprint(cells, grid)
@@ -50,7 +52,17 @@ def sweep(cells, axes, *, chunks=None, store=None, scheduler=None, workers=None,
     if store is not None:
         return stores.load(store)
     done[...] = True
-    return stores.template(cells, grid, attrs).copy(data={**memory, stores.DONE: done}).compute()
+    return stores.dataset(cells, grid, attrs, {**memory, stores.DONE: done})
+
+
+def _require_extra():
+    try:
+        import dask.array  # noqa: F401
+        import distributed  # noqa: F401
+        import zarr  # noqa: F401
+    except ImportError as exc:
+        raise InvalidInputError(f"a sweep with a store or on dask needs the sweep extra ({exc.name} is missing): "
+                                "pip install 'toymodels[sweep]'") from None
 
 
 def run_block(cells, grid, index, path=None):
@@ -83,10 +95,9 @@ def _in_process(cells, grid, pending, store, memory, progress):
 def client_for(scheduler=None, workers=None):
     """A dask.distributed Client: of the scheduler at ``scheduler``, or of a new LocalCluster with
     ``workers`` worker processes of one thread each (closed on exit)."""
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise InvalidInputError("running a sweep on dask needs the sweep extra: pip install 'toymodels[sweep]'") from None
+    _require_extra()
+    from distributed import Client, LocalCluster
+
     if scheduler is not None:
         with Client(scheduler) as client:
             yield client

@@ -27,22 +27,29 @@ def fingerprint(cells, grid) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def template(cells, grid, attrs):
-    """The sweep's Dataset with lazy (dask) arrays of fill values: its layout, no data."""
-    import dask.array as da
+def dataset(cells, grid, attrs, arrays):
+    """The sweep's labelled Dataset from ``arrays`` (output name or ``done`` -> array over the grid)."""
     import xarray as xr
 
     dims = tuple(grid.axes)
     coords = {name: (name, values) for name, values in grid.axes.items()}
     data = {}
     for name, out in cells.outputs.items():
-        data[name] = (dims + out.dims, da.full(grid.shape + out.shape, out.fill, dtype=out.dtype,
-                                               chunks=grid.chunk_shape + out.shape), _output_attrs(out))
+        data[name] = (dims + out.dims, arrays[name], _output_attrs(out))
         for (dim, _), values in zip(out.extra, out.coords):
             coords[dim] = (dim, np.asarray(values))
-    data[DONE] = (dims, da.zeros(grid.shape, dtype=bool, chunks=grid.chunk_shape),
-                  {"description": "True where the cell's results are written (the completion mask)"})
+    data[DONE] = (dims, arrays[DONE], {"description": "True where the cell's results are written (the completion mask)"})
     return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def template(cells, grid, attrs):
+    """The sweep's Dataset with lazy (dask) arrays of fill values: its layout, no data."""
+    import dask.array as da
+
+    arrays = {name: da.full(grid.shape + out.shape, out.fill, dtype=out.dtype, chunks=grid.chunk_shape + out.shape)
+              for name, out in cells.outputs.items()}
+    arrays[DONE] = da.zeros(grid.shape, dtype=bool, chunks=grid.chunk_shape)
+    return dataset(cells, grid, attrs, arrays)
 
 
 def _output_attrs(out):
