@@ -172,3 +172,22 @@ def test_seed_is_the_runs_seed_and_model_dot_names_the_models_parameter():
     by_run_seed = sweep(cells, {"seed": [0, 1]}).final_loss.values
     by_data_seed = sweep(cells, {"model.seed": [0, 1]}).final_loss.values
     assert by_run_seed[0] == by_run_seed[1] and by_data_seed[0] != by_data_seed[1]
+
+
+def test_integration_cells_match_integrate_and_line_up_with_gd():
+    """Gradient flow to t = k·lr over a grid of lr and start coordinate b: the final states equal
+    integrate's; the principal flow at t = kη sits far closer to GD's k-th iterate than gradient flow
+    (Rosca et al., TMLR 2023; docs/theory/principal-flow.md)."""
+    from toymodels import flows, integrate, zoo
+    from toymodels.sweep import Integration
+
+    axes = {"lr": [0.01, 0.02, 0.04], "b": [0.2, 0.5]}
+    flow = sweep(Integration("two_layer_scalar", "gradient", steps=50, x0=(1.5, 0.0)), axes)
+    model = zoo.get("two_layer_scalar")
+    direct = integrate(flows.gradient(model), np.array([[1.5, 0.2], [1.5, 0.5]]), 50 * 0.04, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(flow.final_state.sel(lr=0.04).values, direct.final)
+    assert (flow.status.values == ALL.index(FINISHED)).all()
+    principal = sweep(Integration("two_layer_scalar", "principal", steps=50, x0=(1.5, 0.0)), axes)
+    gd = sweep(Simulation("two_layer_scalar", "gd", steps=50, x0=(1.5, 0.0), summaries=("final_loss",)), axes)
+    # the PF follows GD far more closely than gradient flow does (Rosca et al., TMLR 2023)
+    assert (np.abs(gd.final_loss - principal.final_loss) < 0.1 * np.abs(gd.final_loss - flow.final_loss)).all()

@@ -231,7 +231,7 @@ def parse_axis(text):
 
 
 def cmd_sweep(args):
-    from .sweep import Simulation, sweep
+    from .sweep import Integration, Simulation, sweep
 
     if args.scheduler is not None and args.workers is not None:
         raise InvalidInputError("--scheduler uses an existing cluster and --workers starts a local one; give one")
@@ -241,10 +241,13 @@ def cmd_sweep(args):
     if not axes:
         raise InvalidInputError("give at least one --axis, e.g. --axis lr=0.1:1.2:12")
     chunks = {name: int(size) for name, size in (parse_params(args.chunk or [])).items()}
-    cells = Simulation(args.model, args.optimizer, steps=args.steps,
-                       x0=None if args.x0 is None else parse_point(args.x0), fixed=parse_params(args.fixed or []),
-                       record=[r for r in args.record.split(",") if r.strip()], save_every=args.save_every,
-                       summaries=[s for s in args.summary.split(",") if s.strip()], tail=args.tail)
+    x0, fixed = None if args.x0 is None else parse_point(args.x0), parse_params(args.fixed or [])
+    if args.flow is not None:
+        cells = Integration(args.model, args.flow, steps=args.steps, x0=x0, fixed=fixed)
+    else:
+        cells = Simulation(args.model, args.optimizer, steps=args.steps, x0=x0, fixed=fixed,
+                           record=[r for r in args.record.split(",") if r.strip()], save_every=args.save_every,
+                           summaries=[s for s in args.summary.split(",") if s.strip()], tail=args.tail)
     workers = args.workers
     ds = sweep(cells, axes, chunks=chunks, store=args.store, scheduler=args.scheduler, workers=workers,
                overwrite=args.overwrite, progress=True)
@@ -346,6 +349,7 @@ def make_parser():
     swp = sub.add_parser("sweep", help="run a grid of simulations (in this process or on dask) into a Zarr store")
     swp.add_argument("model", nargs="?", help="zoo model name (see `toymodels list`)")
     swp.add_argument("--optimizer", default="gd", help=f"one of {', '.join(optim.BY_NAME)}")
+    swp.add_argument("--flow", help="integrate a flow instead (gradient, modified, principal) to t = steps·lr")
     swp.add_argument("--axis", action="append", metavar="NAME=START:STOP:COUNT|V1,V2",
                      help="a grid axis: a model or optimizer parameter, seed, or a start coordinate; repeatable")
     swp.add_argument("--fixed", action="append", metavar="NAME=VALUE", help="a parameter not on the grid; repeatable")

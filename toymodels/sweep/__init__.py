@@ -9,14 +9,16 @@
 dask.distributed (``workers=``: a LocalCluster; ``scheduler=``: an existing cluster), writes
 each chunk to the store when it finishes, and resumes an interrupted store. Cells are any
 picklable callable with ``outputs`` (a mapping of :class:`Output`), ``attrs()`` and
-``describe()``; :class:`Simulation` runs :func:`toymodels.simulate`. Stores and clusters need
+``describe()``; :class:`Simulation` runs :func:`toymodels.simulate`, :class:`Integration`
+runs :func:`toymodels.integrate` on a flow. Stores and clusters need
 the ``sweep`` extra (zarr, dask.distributed): ``pip install 'toymodels[sweep]'``.
 """
 
 from .execute import client_for, run_block, sweep
 from .grid import Block, Grid, Output
+from .integration import Integration
 from .simulation import SUMMARIES, Simulation, orbit_period
 from .store import load
 
-__all__ = ["Block", "Grid", "Output", "SUMMARIES", "Simulation", "client_for", "load", "orbit_period", "run_block",
+__all__ = ["Block", "Grid", "Integration", "Output", "SUMMARIES", "Simulation", "client_for", "load", "orbit_period", "run_block",
            "sweep"]
