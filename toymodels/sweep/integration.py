@@ -47,9 +47,10 @@ class Integration(RunCells):
 
     @property
     def outputs(self) -> dict:
-        dim = len(self._coordinates())
-        return {**FINAL, "final_state": Output("state at the end (real part)", "parameter units",
-                                                extra=(("parameter", dim),), coords=(self._coordinates(),))}
+        names = self._coordinates()  # integer coordinates: Zarr v3 has no specified string type yet
+        return {**FINAL, "final_state": Output(f"state at the end (real part), parameters ({', '.join(names)})",
+                                                "parameter units", extra=(("parameter", len(names)),),
+                                                coords=(np.arange(len(names)),))}
 
     def _run_group(self, group, values):
         model = self._model_of(group)
