@@ -54,12 +54,13 @@ class Simulation(RunCells):
     ``tail``: after ``steps``, run ``tail`` more steps saving every step, and keep the
     sharpness and loss there and the period of the orbit (:func:`orbit_period`).
     ``extra``: a picklable callable ``extra(model, run, values) -> {name: (cells, ...) array}``
-    with an ``outputs`` mapping, for summaries of your own.
+    with an ``outputs`` mapping, for summaries of your own. ``backend``: passed on to
+    :func:`toymodels.simulate` when given.
     """
 
     def __init__(self, model, optimizer="gd", *, steps, x0=None, starts=None, fixed=None, record=(),
                  save_every=None, summaries=("status", "final_loss", "final_sharpness"), tail=0, extra=None,
-                 max_norm=1e6):
+                 max_norm=1e6, backend=None):
         if optimizer not in optim.BY_NAME:
             raise UnknownNameError(f"unknown optimizer {optimizer!r}; valid: {', '.join(optim.BY_NAME)}")
         self.optimizer, self.steps = optimizer, int(steps)
@@ -72,6 +73,7 @@ class Simulation(RunCells):
         self.tail = int(tail)
         self.extra = extra
         self.max_norm = float(max_norm)
+        self.backend = backend  # passed to simulate when given (the accelerated engine's backend=)
         unknown = sorted(set(self.record) - set(METRICS)) + sorted(set(self.summaries) - set(SUMMARIES))
         if unknown:
             raise UnknownNameError(f"unknown record or summary {', '.join(unknown)}; metrics: {', '.join(METRICS)}; "
@@ -105,6 +107,10 @@ class Simulation(RunCells):
             out.update(self.extra.outputs)
         return out
 
+    @property
+    def _engine(self):
+        return {} if self.backend is None else {"backend": self.backend}
+
     def _run_group(self, group, values):
         n = len(next(iter(values.values())))
         model = self._model_of(group)
@@ -117,7 +123,7 @@ class Simulation(RunCells):
         record = tuple(dict.fromkeys(self.record + (("loss",) if "peak_loss" in self.summaries else ())))
         seed = int(group.get("seed", 0))
         run = simulate(model, optimizer, self._starts(model, values, n), self.steps, record=record,
-                       save_every=self.save_every, seed=seed, max_norm=self.max_norm, progress=False)
+                       save_every=self.save_every, seed=seed, max_norm=self.max_norm, progress=False, **self._engine)
         numeric = model.numeric
         found = {"status": status_codes(run.status), "stop_step": run.stop_step, "peak_loss": lambda: run["loss"].max(axis=0),
                  "final_loss": lambda: numeric.loss(run.final), "final_sharpness": lambda: numeric.sharpness(run.final)}
@@ -131,7 +137,7 @@ class Simulation(RunCells):
 
     def _tail(self, model, optimizer, run, seed):
         more = simulate(model, optimizer, run.final, self.tail, record=("sharpness", "loss"), save_every=1,
-                        seed=seed + 1, max_norm=self.max_norm, progress=False)
+                        seed=seed + 1, max_norm=self.max_norm, progress=False, **self._engine)
         settled = (run.status == status.FINISHED) & (more.status == status.FINISHED)
         keep = np.where(settled[None], more["sharpness"], np.nan)
         return {"tail_sharpness": keep.T, "tail_loss": np.where(settled[None], more["loss"], np.nan).T,
