@@ -32,7 +32,7 @@ def test_every_package_folder_is_installed():
 
 
 def test_readme_quickstart_runs(capsys):
-    (quickstart,) = re.findall(r"```python\n(.*?)\n```", (ROOT / "README.md").read_text(), flags=re.S)
+    quickstart = re.findall(r"```python\n(.*?)\n```", (ROOT / "README.md").read_text(), flags=re.S)[0]
     exec(compile(quickstart, "README quickstart", "exec"), {})  # our own documentation, not user input
     out = capsys.readouterr().out
     assert "sharpness × lr: 1.98" in out and "PF  error per step" in out
