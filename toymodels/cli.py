@@ -10,6 +10,7 @@ import json
 import os
 import sys
 
+import matplotlib
 import numpy as np
 import sympy as sp
 
@@ -243,6 +244,9 @@ def make_parser():
 
 
 def main(argv=None):
+    # The command line only writes files: no window, whatever backend the user configured.
+    # Chosen here, never on import, so a notebook that imports toymodels keeps its backend.
+    matplotlib.use("Agg")
     args = make_parser().parse_args(argv)
     try:
         return args.func(args) or 0

@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
+from . import display
 from .compile import NumericModel
 from .eigensystem import hessian_blocks, symbolic_eigensystem
 from .errors import ModelSpecError, UnsupportedError
@@ -301,6 +302,14 @@ class Model:
         """Name with parameters, e.g. ``two_layer_scalar(y=1)``."""
         args = ", ".join(f"{k}={v}" for k, v in self.parameters.items())
         return f"{self.name}({args})"
+
+    def latex(self, parts=("loss", "gradient", "hessian", "eigenvalues")) -> str:
+        """LaTeX of the loss, gradient, Hessian and closed-form Hessian eigenvalues (an
+        ``aligned`` block; the gradient and Hessian only up to six parameters)."""
+        return display.model_latex(self, parts)
+
+    def _repr_latex_(self):
+        return f"$$ {self.latex()} $$"
 
     def __repr__(self):
         return f"<Model {self.label()}: {self.formula}, d={self.dim}>"

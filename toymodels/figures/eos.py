@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import zoo
 from . import figure
-from .style import OKABE_ITO, SERIES, conventions_note, cycle, new, series
+from ..style import OKABE_ITO, SERIES, conventions_note, cycle, new, series
 
 CONVENTIONS = "L with the ½ of squared losses; sharpness S = λ1(∇²L); time in optimizer steps k"
 #: Unnamed series of the SGD figures (no named style exists for them yet).

@@ -11,7 +11,7 @@ from .. import zoo
 from ..claims.manifold_flows import BOUND
 from ..claims.manifold_runs import FLOWS, LABELS, MODELS, OPTIMIZERS, flow_name, fitted_slope
 from . import figure
-from .style import conventions_note, cycle, new, series
+from ..style import conventions_note, cycle, new, series
 
 CONVENTIONS = ("Losses as in the zoo (squared losses carry ½); λ1 = top eigenvalue of ∇²L; slow time "
                "T = η²k for k optimizer steps; flows start at Φ(θ0), T = 0.")
