@@ -39,7 +39,7 @@ def derive() -> Page:
                 "ICLR 2021; Rosca et al., TMLR 2023")
     page.text("GD is explicit Euler on θ' = −∇L. toymodels derives the modified field "
               "f_η = f_0 + η f_1 + η² f_2 + … by matching the Lie series of its time-η flow, "
-              "θ + Σ_j (η^j/j!) D_f^{j−1} f, to θ − η∇L order by order "
+              "$\\theta + \\sum_{j \\ge 1} (\\eta^j/j!)\\, D_f^{j-1} f$, to θ − η∇L order by order "
               "(toymodels.flows.bea_coefficients). Three independent checks follow.")
 
     # 1. Known vector formulas on a generic cubic in two variables.

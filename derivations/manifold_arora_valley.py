@@ -18,13 +18,14 @@ def derive() -> Page:
     grad = sp.Matrix([sp.diff(loss, x), sp.diff(loss, y)])
 
     page.text("Gradient flow conserves ln|x| + x²/2 − y²/2, declared in the zoo as its signed "
-              "exponential c = x·e^{(x² − y²)/2}, which is finite at x = 0:")
+              "exponential $c = x\\,e^{(x^2 - y^2)/2}$, which is finite at x = 0:")
     c = x * sp.exp((x**2 - y**2) / 2)
     assert_zero(sp.simplify((sp.Matrix([sp.diff(c, x), sp.diff(c, y)]).T * grad)[0]), "∇c·∇L = 0")
     page.equation(r"\nabla\left(x e^{(x^2 - y^2)/2}\right)\cdot\nabla L", 0)
 
-    page.text("So Φ(x, y) = (X, 0) with X e^{X²/2} = x e^{(x² − y²)/2}, i.e. X² e^{X²} = x² e^{x² − y²}: "
-              "X² = W(x² e^{x² − y²}) with W the Lambert function, X of the sign of x.")
+    page.text("So Φ(x, y) = (X, 0) with $X e^{X^2/2} = x\\, e^{(x^2 - y^2)/2}$, i.e. "
+              "$X^2 e^{X^2} = x^2 e^{x^2 - y^2}$: $X^2 = W(x^2 e^{x^2 - y^2})$ with W the Lambert function, "
+              "X of the sign of x.")
     argument = x**2 * sp.exp(x**2 - y**2)
     phi_x = sp.sqrt(sp.LambertW(argument))
     for xv, yv in POINTS:  # SymPy does not reduce W(z)e^{W(z)}, so the identity is checked to 50 digits

@@ -69,14 +69,14 @@ def _paths(artifacts, optimizer):
 
 @figure("manifold_paths_ngd", claim="manifold.ngd_flow",
         caption="Normalized GD at η = 0.08 on four models: the iterates oscillate across the manifold of "
-                "minima Γ (blue) while their limit points Φ(θ_k) follow the flow −¼P^⊥∇log λ1 toward the "
+                "minima Γ (blue) while their limit points Φ(θ_k) follow the flow $-\\frac{1}{4} P^\\perp \\nabla \\log \\lambda_1$ toward the "
                 "flattest point of Γ. zhu_minimal (Γ ⊂ ℝ⁴) is shown by coordinates against T.")
 def ngd_paths(artifacts):
     return _paths(artifacts, "ngd")
 
 
 @figure("manifold_paths_sqrt", claim="manifold.sqrt_flow",
-        caption="GD on √(L − min L) at η = 0.08: Φ(θ_k) follows −⅛P^⊥∇λ1.")
+        caption="GD on √(L − min L) at η = 0.08: Φ(θ_k) follows $-\\frac{1}{8} P^\\perp \\nabla \\lambda_1$.")
 def sqrt_paths(artifacts):
     return _paths(artifacts, "sqrt")
 
