@@ -12,7 +12,7 @@ POINTS = [(sp.Rational(3, 2), sp.Rational(1, 5)), (sp.Rational(-1, 3), sp.Ration
 
 def derive() -> Page:
     page = Page("Flow on the manifold of minima of (1 + x²)y²",
-                "Arora, Li, Panigrahi, ICML 2022 (their figure toy), §4–5; theory.md §5")
+                "Arora, Li, Panigrahi, ICML 2022 (their figure toy), §4–5; docs/theory/manifold.md")
     x, y, T, x0 = sp.symbols("x y T x_0", real=True)
     loss = (1 + x**2) * y**2
     grad = sp.Matrix([sp.diff(loss, x), sp.diff(loss, y)])

@@ -9,7 +9,7 @@ from toymodels.derivation import Page, assert_zero
 
 def derive() -> Page:
     page = Page("Flow on the manifold of minima of ½(ab − y)²",
-                "Arora, Li, Panigrahi, ICML 2022, §4–5; theory.md §5")
+                "Arora, Li, Panigrahi, ICML 2022, §4–5; docs/theory/manifold.md")
     a, b, w, w0, T = sp.symbols("a b w w_0 T", real=True)
     t = sp.Symbol("t", positive=True)
     y = sp.Symbol("y", positive=True)

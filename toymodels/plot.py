@@ -228,7 +228,7 @@ def lambda1_along_manifold(curves, *, flow=None, minimum=None, ax=None):
 
     ``curves``: {label: (T, λ1)}; ``flow``: (T, λ1) along the limiting flow (a wide pale line);
     ``minimum``: min λ1 on Γ (dotted). See docs/theory/manifold.md (Arora, Li, Panigrahi,
-    ICML 2022, arXiv:2110.03677, Thm 4.6 and 5.3)."""
+    ICML 2022, arXiv:2205.09745, §4–5)."""
     ax = _axes(ax)
     for j, (label, (t, lam)) in enumerate(curves.items()):
         ax.plot(t, lam, **cycle(j, label=label, linewidth=1.0))
@@ -260,7 +260,7 @@ def error_vs_eta(eta, err, *, bound=None, order=1, slope=None, label="error", ax
 
 def phi(x=None, value=None, *, ax=None):
     """φ(x) = log(1 − x)/x, x = ηλ, the factor of each eigen-direction in the principal flow
-    (Rosca, Wu, Qin, Dherin, TMLR 2023, arXiv:2302.01952, Eq. 7), real and imaginary parts,
+    (Rosca, Wu, Qin, Dherin, TMLR 2023, arXiv:2302.01952, §3), real and imaginary parts,
     over the regimes of GD on a quadratic. ``value`` defaults to the library's φ at ``x``.
     See docs/theory/principal-flow.md."""
     ax = _axes(ax)

@@ -1,4 +1,5 @@
-"""Limiting flows on the manifold of minima Γ (Arora, Li, Panigrahi, ICML 2022; theory.md §5).
+"""Limiting flows on the manifold of minima Γ (Arora, Li, Panigrahi, ICML 2022; arXiv:2205.09745;
+docs/theory/manifold.md).
 
 In slow time T = η²k (k optimizer steps), the limit map Φ of the iterates follows
 
