@@ -70,8 +70,10 @@ def run_html(run) -> str:
         title = f"Trajectory: {meta.get('model', '?')}, {meta.get('optimizer', '?')}"
         extent = f"{meta.get('n_steps', run.steps[-1])} steps, {len(run.steps)} saved"
         rows = [("learning rate", _range(meta["lr"]) if "lr" in meta else "–")]
-        rows += [(f"final {name}", _range(run.metrics[name][-1])) for name in ("loss", "sharpness")
-                 if name in run.metrics]
+        kept = np.asarray(run.status) != statuses.DIVERGED  # a diverged start's last state says little
+        note = "" if kept.all() or not kept.any() else " (starts that did not diverge)"
+        rows += [(f"final {name}{note}", _range(run.metrics[name][-1][kept] if kept.any() else run.metrics[name][-1]))
+                 for name in ("loss", "sharpness") if name in run.metrics]
     else:
         title = f"Solution: {meta.get('field', 'flow')}"
         extent = f"t ∈ [{run.t[0]:g}, {run.t[-1]:g}], {len(run.t)} saved ({meta.get('time_unit', '')})"

@@ -19,7 +19,9 @@ Importing this module never changes the matplotlib backend.
 
 import matplotlib.pyplot as plt
 import numpy as np
+import sympy as sp
 
+from .errors import InvalidInputError
 from .flows.principal import phi as phi_function
 from .style import OKABE_ITO, SERIES, cycle, series
 from .solution import Solution
@@ -40,7 +42,7 @@ def _style(name, index, **overrides):
     """The named style of ``name`` if it has one, else the ``index``-th of the cycle."""
     if name in SERIES:
         return series(name, **overrides)
-    return cycle(index, label=name, **overrides)
+    return cycle(index, **{"label": name, **overrides})
 
 
 def box(*paths, pad=0.15, equal=False):
@@ -62,9 +64,9 @@ def contours(model, xlim, ylim, *, ax=None, plane=None, levels=14, log=False, ma
 
     ``plane(x, y) -> θ`` embeds the drawn plane in parameter space (for d > 2, e.g.
     ``lambda x, y: np.stack([x, y, x, y], -1)``); the default is θ = (x, y). Levels are
-    quantiles of the loss over the box, or with ``log`` every half decade of log10 L. With
-    ``manifold`` the manifold of minima Γ, where the model declares it, is drawn as the zero
-    set of its constraints on the plane.
+    quantiles of the loss over the box, or with ``log`` every half decade of log10(L − min L).
+    With ``manifold`` the manifold of minima Γ, where the model declares it, is drawn: the zero
+    set of its constraint on the plane, or its points when it is a set of isolated minima.
     """
     ax = _axes(ax)
     x, y = np.linspace(*xlim, resolution), np.linspace(*ylim, resolution)
@@ -79,13 +81,31 @@ def contours(model, xlim, ylim, *, ax=None, plane=None, levels=14, log=False, ma
     else:
         values, lines = loss, np.unique(np.quantile(loss, np.linspace(0.02, 0.98, levels)))
     ax.contour(gx, gy, values, levels=lines, colors="0.75", linewidths=0.6, linestyles="solid")
-    if manifold and model.manifold:
+    if manifold and model.manifold and len(model.manifold) == 1:  # a curve (or curves) in the plane
         g = numeric.constraints(theta)[..., 0]
         ax.contour(gx, gy, g, levels=[0.0], colors=SERIES["manifold Γ"]["color"], linewidths=2.5, alpha=0.6)
         ax.plot([], [], **series("manifold Γ", label="minima Γ"))
+    elif manifold and model.manifold and plane is None and len(model.manifold) == model.dim == 2:
+        points = [p for p in _isolated_minima(model)  # as many constraints as parameters: points
+                  if xlim[0] <= p[0] <= xlim[1] and ylim[0] <= p[1] <= ylim[1]]
+        if points:
+            ax.plot(*np.transpose(points), linestyle="none", marker="o", markersize=7,
+                    color=SERIES["manifold Γ"]["color"], label="minimum", zorder=1)
     ax.set(xlim=xlim, ylim=ylim)
     ax.grid(False)  # the contours are the reference lines
     return ax
+
+
+def _isolated_minima(model):
+    """The real points where every constraint of ``model.manifold`` vanishes (none if SymPy
+    cannot solve the system)."""
+    try:
+        solutions = sp.solve(model.manifold, model.params, dict=True)
+    except (NotImplementedError, ValueError):
+        return []
+    points = [[complex(sol.get(p, np.nan)) for p in model.params] for sol in solutions
+              if all(sp.sympify(sol.get(p, 0)).is_number for p in model.params)]
+    return [[z.real for z in point] for point in points if all(abs(z.imag) < 1e-12 for z in point)]
 
 
 def _run_label(run):
@@ -101,7 +121,7 @@ def _lr(run, lr=None):
         return lr
     value = run.meta.get("lr") if run is not None else None
     if value is None:
-        raise ValueError("this figure needs the learning rate: the run's metadata has none, pass lr=")
+        raise InvalidInputError("this figure needs the learning rate: the run's metadata has none; pass lr=")
     return np.asarray(value, dtype=float)
 
 
@@ -134,8 +154,8 @@ def paths(model, *runs, ax=None, start=0, until=None, pad=0.15, equal=False, man
     """
     ax = _axes(ax)
     if model.dim != 2:
-        raise ValueError(f"paths() draws two-parameter models; {model.label()} has {model.dim}: draw "
-                         "coordinates against time instead")
+        raise InvalidInputError(f"paths() draws two-parameter models; {model.label()} has {model.dim}: "
+                                "draw its coordinates against time instead, or contours() through a plane")
     flows = [r for r in runs if isinstance(r, Solution)]
     t_end = until if until is not None else max((float(f.t[-1]) for f in flows), default=None)
     drawn = [_path_of(run, labels[i] if i < len(labels) else None, start, t_end, model.dim)
