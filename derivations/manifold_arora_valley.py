@@ -52,10 +52,10 @@ def derive() -> Page:
     page.equation(r"\frac{dx}{dT}\Big|_{\sqrt{L}}", -x / 2)
 
     page.text("Closed-form solutions from x(0) = x0 > 0 (odd in x0). √L: exponential decay. NGD: "
-              "ln x + x²/2 decreases at rate 1/2, so x(T)² = W(x0² e^{x0² − T}):")
+              "ln x + x²/2 decreases at rate 1/2, so $x(T)^2 = W(x_0^2 e^{x_0^2 - T})$:")
     sqrt_solution = x0 * sp.exp(-T / 2)
     assert_zero(sp.diff(sqrt_solution, T) + sqrt_solution / 2, "√L solution")
-    page.equation("x(T)", sqrt_solution, "so λ1 = 2(1 + x0² e^{−T}).")
+    page.equation("x(T)", sqrt_solution, "so $\\lambda_1 = 2(1 + x_0^2 e^{-T})$.")
     invariant = sp.log(x) + x**2 / 2
     assert_zero(sp.simplify(sp.diff(invariant, x) * (-x / (2 * (1 + x**2))) + sp.Rational(1, 2)),
                 "d(ln x + x²/2)/dT = −1/2")

@@ -28,8 +28,9 @@ body { font-family: system-ui, sans-serif; max-width: 76rem; margin: 2rem auto; 
 table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.92rem; }
 th, td { border: 1px solid #ccc; padding: 0.3rem 0.55rem; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
-img { max-width: 100%; height: auto; border: 1px solid #eee; display: block; }
-p, li, figcaption { max-width: 60rem; }
+img { max-width: min(96vw, 1500px); height: auto; border: 1px solid #eee; display: block;
+      position: relative; left: 50%; transform: translateX(-50%); }
+p:not(:has(> img)), li, figcaption { max-width: 60rem; }  /* text lines stay short */
 pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; font-size: 0.8rem; }
 code { font-size: 0.9em; }
 h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.5rem; }
@@ -117,7 +118,7 @@ def to_html(markdown_text, figure_folder):
     def embed(match):
         data = (figure_folder / match.group(1)).read_bytes()
         # PNG width (header bytes 16–20) at 200 dpi, shown at 100 px per inch: every figure at
-        # the same scale, a wide grid as wide as the page allows
+        # the same scale; a wide grid may overflow the text column up to the window's width
         width = int.from_bytes(data[16:20], "big") // 2
         return f'src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}" width="{width}"'
 
