@@ -23,7 +23,18 @@ def test_docs_build_strictly(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     page = (tmp_path / "site" / "theory" / "principal-flow.html").read_text(encoding="utf-8")
     assert "<math" in page and "MATHPLACEHOLDER" not in page  # formulas rendered, none left as TeX
-    assert "toymodels.plot.paths" in (tmp_path / "site" / "api" / "plot.html").read_text(encoding="utf-8")
+    api = (tmp_path / "site" / "api" / "plot.html").read_text(encoding="utf-8")
+    assert "toymodels.plot.paths" in api and '<a href="../theory/conventions.html">' in api  # citations link
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "docs" / "tutorials").glob("*.md")), ids=lambda p: p.stem)
+def test_tutorial_code_runs(page):
+    import matplotlib.pyplot as plt
+
+    namespace = {}
+    for block in re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S):
+        exec(compile(block, str(page), "exec"), namespace)  # our own documentation, not user input
+    plt.close("all")
 
 
 def test_every_cited_docs_page_exists():

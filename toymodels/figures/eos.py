@@ -43,9 +43,9 @@ def _sgd_keys(artifacts):
         caption="SGD on the tanh network: MiniBS = E_B λmax(H_B) rises to 2/η and hovers there; batch "
                 "sharpness E_B[g_BᵀH_Bg_B/‖g_B‖²] and the full-batch λmax(H) stay below. Rows: batch size "
                 "B; columns: η. The row B = n (full mode) is full-batch GD: there MiniBS = λmax(H), and the "
-                "batch sharpness is the Rayleigh quotient of H along the gradient, which dips each time "
-                "the gradient turns away from the top eigenvector (GD's oscillation along u1 has decayed "
-                "and the gradient follows flatter directions). MiniBS carries a ±1 Monte Carlo s.e. band; "
+                "batch sharpness is the Rayleigh quotient of H along the gradient: near 0 while GD is "
+                "stable (the gradient follows flat directions), at λmax(H) while GD oscillates along the "
+                "top eigenvector at the edge, and it dips whenever that oscillation dies down. MiniBS carries a ±1 Monte Carlo s.e. band; "
                 "the s.e., printed in each panel, is about 1% of 2/η, so the band is barely wider than the line.")
 def curvatures(artifacts):
     lrs, sizes, n = artifacts["lr"], _sgd_keys(artifacts), int(artifacts["n_samples"])
