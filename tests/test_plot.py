@@ -123,7 +123,8 @@ def test_runs_stored_in_the_reproduce_cache_load_back_as_the_same_objects(mine, 
     cache = VerdictCache(tmp_path)
     cache.store(verdict, quick=True)
     artifacts = cache.load("user.example", quick=True).artifacts
-    back, flow = tm.Trajectory.from_arrays(artifacts, "mine/GD"), tm.Solution.from_arrays(artifacts, "mine/principal flow")
+    back = tm.Trajectory.from_arrays(artifacts, "mine/GD")
+    flow = tm.Solution.from_arrays(artifacts, "mine/principal flow")
     assert back.meta == gd.meta and isinstance(back.meta["lr"], float) and flow.meta == pf.meta
     for name in ("x", "steps", "lr", "lr_steps", "status", "stop_step"):
         np.testing.assert_array_equal(getattr(back, name), getattr(gd, name))

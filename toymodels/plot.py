@@ -286,8 +286,10 @@ def phi(x=None, value=None, *, ax=None):
     ax = _axes(ax)
     x = np.linspace(-1.5, 4, 1101) if x is None else np.asarray(x)
     value = phi_function(x) if value is None else np.asarray(value)
-    for lo, hi, shade, text in ((-1.5, 0, "0.93", "λ < 0: φ < 0 but\nrate φ(ηλ)·λ > 0:\ngrowth"), (0, 1, "1.0", "monotone\ndecay"),
-                                (1, 2, "0.96", "oscillating\ndecay"), (2, 4, "0.9", "oscillating\ndivergence")):
+    regimes = ((-1.5, 0, "0.93", "λ < 0: φ < 0 but\nrate φ(ηλ)·λ > 0:\ngrowth"),
+               (0, 1, "1.0", "monotone\ndecay"),
+               (1, 2, "0.96", "oscillating\ndecay"), (2, 4, "0.9", "oscillating\ndivergence"))
+    for lo, hi, shade, text in regimes:
         ax.axvspan(lo, hi, color=shade, zorder=0)
         ax.text((lo + hi) / 2, 2.6, text, ha="center", va="top", fontsize=8)
     for part, style, label in ((value.real, cycle(0, marker=None), "Re φ(x)"),

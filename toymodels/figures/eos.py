@@ -45,7 +45,8 @@ def _sgd_keys(artifacts):
                 "B; columns: η. The row B = n (full mode) is full-batch GD: there MiniBS = λmax(H), and the "
                 "batch sharpness is the Rayleigh quotient of H along the gradient: near 0 while GD is "
                 "stable (the gradient follows flat directions), at λmax(H) while GD oscillates along the "
-                "top eigenvector at the edge, and it dips whenever that oscillation dies down. MiniBS carries a ±1 Monte Carlo s.e. band; "
+                "top eigenvector at the edge, and it dips whenever that oscillation dies down. MiniBS carries "
+                "a ±1 Monte Carlo s.e. band; "
                 "the s.e., printed in each panel, is about 1% of 2/η, so the band is barely wider than the line.")
 def curvatures(artifacts):
     lrs, sizes, n = artifacts["lr"], _sgd_keys(artifacts), int(artifacts["n_samples"])

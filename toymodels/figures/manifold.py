@@ -69,7 +69,8 @@ def _paths(artifacts, optimizer):
 
 @figure("manifold_paths_ngd", claim="manifold.ngd_flow",
         caption="Normalized GD at η = 0.08 on four models: the iterates oscillate across the manifold of "
-                "minima Γ (blue) while their limit points Φ(θ_k) follow the flow $-\\frac{1}{4} P^\\perp \\nabla \\log \\lambda_1$ toward the "
+                "minima Γ (blue) while their limit points Φ(θ_k) follow the flow "
+                "$-\\frac{1}{4} P^\\perp \\nabla \\log \\lambda_1$ toward the "
                 "flattest point of Γ. zhu_minimal (Γ ⊂ ℝ⁴) is shown by coordinates against T.")
 def ngd_paths(artifacts):
     return _paths(artifacts, "ngd")
@@ -92,7 +93,8 @@ def lambda1_curves(artifacts):
             prefix = f"{name}/{optimizer}"
             curves = {f"η = {eta:g}": (artifacts[f"{prefix}/{j}/T"], artifacts[f"{prefix}/{j}/lambda1"])
                       for j, eta in enumerate(artifacts[f"{prefix}/eta"])}
-            plot.lambda1_along_manifold(curves, flow=(artifacts[f"{prefix}/flow_T"], artifacts[f"{prefix}/flow_lambda1"]),
+            flow = (artifacts[f"{prefix}/flow_T"], artifacts[f"{prefix}/flow_lambda1"])
+            plot.lambda1_along_manifold(curves, flow=flow,
                                         minimum=float(artifacts[f"{name}/lambda1_min"]), ax=ax)
             ax.set_title(f"{LABELS[optimizer]}, {name}", fontsize=9)
             if col == 0:

@@ -115,6 +115,7 @@ def escape_double_well(artifacts):
     model, minimum = zoo.get("double_well"), float(artifacts["double_well/minimum"])
     curvature = float(model.numeric.sharpness(np.array([minimum])))
     lrs = artifacts["double_well/lr"]
+    start = float(artifacts[f"double_well/lr={lrs[0]}/GD"][0])
     fig, axes = new(ncols=len(lrs), height=4.2, squeeze=False)
     for ax, lr in zip(axes[0], lrs):
         key = f"double_well/lr={lr}"
@@ -123,12 +124,13 @@ def escape_double_well(artifacts):
             path = artifacts[f"{key}/{name}"]
             ax.semilogy(t[: len(path)], np.maximum(np.abs(path - minimum), 1e-17), **series(name))
         rate = np.log(lr * curvature - 1) / lr  # GD multiplies the offset by |1 − ηλ| per step
-        ax.semilogy(t, 1e-3 * np.exp(rate * t), **series("theory", label="1e-3·exp(t log(ηL'' − 1)/η)"))
+        offset = abs(start - minimum)
+        ax.semilogy(t, offset * np.exp(rate * t), **series("theory", label=f"{offset:g}·exp(t log(ηL'' − 1)/η)"))
         ax.set(title=f"η = {lr:g} (ηL'' = {lr * curvature:g})", xlabel="flow time t (one GD step = η)",
                ylim=(1e-16, 1))
     axes[0, 0].set_ylabel(f"|θ − {minimum:g}| (PF: real part)")
     _legend_below(fig, axes[0, 0], ncols=5)
-    conventions_note(fig, f"L = (θ² − 1)² (no ½), L''({minimum:g}) = {curvature:g}; start θ0 = {minimum:g} + 1e-3.")
+    conventions_note(fig, f"L = (θ² − 1)² (no ½), L''({minimum:g}) = {curvature:g}; start θ0 = {start:.6g}.")
     return fig
 
 
@@ -165,7 +167,8 @@ def dal_tradeoff(artifacts):
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7.5)
     np.atleast_1d(axes)[0].set_ylabel("median loss (starts that did not diverge)")
     conventions_note(fig, "DAL: η_t = min(2/v^p, 5), v = ‖H∇L‖/‖∇L‖ (Rosca et al. 2023). "
-                          f"two_layer_scalar with ½, rosenbrock without. ▼: the median loss falls below {DISPLAY_FLOOR:g} "
+                          "two_layer_scalar with ½, rosenbrock without. "
+                          f"▼: the median loss falls below {DISPLAY_FLOOR:g} "
                           "(round-off, then exactly 0).")
     return fig
 
