@@ -59,7 +59,7 @@ def _paths(artifacts, optimizer):
                         color=style["color"], label=f"{p}: Φ(θ_k)")
             ax.set_xlabel("slow time T = η²k")
             ax.set_ylabel("coordinate of Φ(θ_k) and X(T)")
-            ax.legend(loc="center right", fontsize=6.5, ncol=2)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=6.5, ncol=4)
         ax.set_title(f"{TITLES[name]} ({name})")
     fig.legend(*planar.get_legend_handles_labels(), loc="outside lower center", ncols=4)
     fig.suptitle(f"{LABELS[optimizer]}: iterates zigzag across Γ while Φ(θ_k) follows the limiting flow")
@@ -164,8 +164,7 @@ def eos_cycle(artifacts):
             ax.set_title(f"{LABELS[optimizer]}, {name}, η = {artifacts[f'{prefix}/eta'][j]:g}", fontsize=9)
             ax.set_xlabel("steps k")
             ax.set_ylabel("normalized value")
-            if col == 0 and row == 0:
-                ax.legend(fontsize=7, loc="lower right")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=3)
     conventions_note(fig, CONVENTIONS + " s = η (normalized GD) or η√(λ1(Φ)/2) (GD on √L); "
                                         "η_eff = lr used on ∇L.")
     return fig
