@@ -97,6 +97,21 @@ def test_error_vs_eta_draws_the_bound_and_the_slope():
     assert "err (slope 2.00)" in lines and ax.get_xscale() == ax.get_yscale() == "log"
 
 
+def test_error_vs_eta_takes_a_bound_or_order_comparison():
+    from types import SimpleNamespace
+
+    eta = np.array([0.08, 0.04, 0.02])
+    # the data a verify.bound and a verify.order comparison carry (branch issue-verify)
+    bound = SimpleNamespace(name="‖Φ − X‖", data={"η": eta, "err": 0.05 * eta, "C": 0.2})
+    lines = {line.get_label(): line for line in tm.plot.error_vs_eta(bound).get_lines()}
+    np.testing.assert_allclose(lines["bound C·η, C = 0.2"].get_ydata(), 0.2 * eta)
+    np.testing.assert_allclose(lines["‖Φ − X‖"].get_ydata(), 0.05 * eta)
+    order = SimpleNamespace(name="IGR one step", data={"x": eta, "y": eta**3, "slope": 3.0})
+    assert "IGR one step (slope 3.00)" in [line.get_label() for line in tm.plot.error_vs_eta(order).get_lines()]
+    with pytest.raises(InvalidInputError, match="bound or an order"):
+        tm.plot.error_vs_eta(SimpleNamespace(name="band", data={"values": eta}))
+
+
 def test_phi_draws_the_library_phi_with_its_special_values():
     ax = tm.plot.phi()
     re_line = next(line for line in ax.get_lines() if line.get_label() == "Re φ(x)")

@@ -260,13 +260,17 @@ def lambda1_along_manifold(curves, *, flow=None, minimum=None, ax=None):
     return ax
 
 
-def error_vs_eta(eta, err, *, bound=None, order=1, slope=None, label="error", ax=None, style=None):
+def error_vs_eta(eta, err=None, *, bound=None, order=1, slope=None, label="error", ax=None, style=None):
     """An error against the learning rate η on log–log axes, with the bound C·η^order when
     ``bound`` (the constant C) is given and the fitted slope in the legend when ``slope`` is.
 
     The arrays are what a convergence check measures: η, the error at each η, the bound's
-    constant and order, and the fitted slope (None where the error follows no power law).
+    constant and order, and the fitted slope (None where the error follows no power law). Or
+    pass a comparison of ``toymodels.verify`` as ``eta`` alone: a bound check (its data hold η,
+    the errors and C; give ``order`` if it is not 1) or an order check (x, y and the slope).
     """
+    if err is None and hasattr(eta, "data"):
+        eta, err, bound, slope, label = _from_comparison(eta, bound, slope, label)
     ax = _axes(ax)
     eta, err = np.asarray(eta, dtype=float), np.asarray(err, dtype=float)
     text = label if slope is None else f"{label} (slope {slope:.2f})"
@@ -276,6 +280,17 @@ def error_vs_eta(eta, err, *, bound=None, order=1, slope=None, label="error", ax
         ax.loglog(eta, bound * eta ** order, **series("theory", label=f"bound C·η{power}, C = {bound:g}"))
     ax.set(xlabel="learning rate η", ylabel=label)
     return ax
+
+
+def _from_comparison(comparison, bound, slope, label):
+    """(η, errors, C, slope, label) from the data of a bound or order comparison."""
+    data = comparison.data
+    if "C" in data:  # verify.bound
+        return data["η"], data["err"], data["C"] if bound is None else bound, slope, comparison.name
+    if "slope" in data:  # verify.order
+        return data["x"], data["y"], bound, data["slope"] if slope is None else slope, comparison.name
+    raise InvalidInputError(f"error_vs_eta draws a bound or an order comparison; {comparison.name!r} has "
+                            f"neither (its data: {', '.join(data)}); pass the arrays instead")
 
 
 def phi(x=None, value=None, *, ax=None):
