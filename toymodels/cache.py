@@ -23,7 +23,7 @@ import sympy
 from .atomic import read_npz, write_bytes, write_text
 from .claims import Verdict
 
-FORMAT = 2
+FORMAT = 3
 
 
 class CorruptCacheWarning(UserWarning):
@@ -73,7 +73,7 @@ class VerdictCache:
                 raise ValueError("it was written for another claim, mode or format")
             if hashlib.sha256(payload).hexdigest() != meta["artifacts_sha256"]:
                 raise ValueError("its artifacts file does not match the recorded checksum")
-            artifacts, _ = read_npz(io.BytesIO(payload))
+            artifacts = read_npz(io.BytesIO(payload))
             return Verdict(passed=bool(meta["passed"]), measured=meta["measured"], expected=meta["expected"],
                            tolerance=meta["tolerance"], tolerance_reason=meta["tolerance_reason"],
                            details=meta["details"], artifacts=artifacts, claim_id=claim_id,

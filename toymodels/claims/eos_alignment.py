@@ -94,4 +94,4 @@ def alignment_lcosh(quick=False):
         details={"per η": rows, "fit": {"slope": slope, "c1": c1, "c3": c3}, "steps": steps,
                  "wrong exponents, |slope − p| (must exceed 10 × tolerance)": wrong_slopes},
         artifacts={"lr": lrs, "starts": starts, "final": run.final, "final_sharpness": final,
-                   "x": run.x[:400, 0], "gap": gap})
+                   "x": run.x[:400, 0], "path_lr": lrs[0], "gap": gap})

@@ -103,7 +103,7 @@ def minibs_hovers(quick=False):
              sum(abs(r["λmax·η/2 mean"] - 1) <= MEAN_BAND for r in sgd if r["B"] == 5),
              "MiniBS at 1/η: runs with |MiniBS·η − 1| ≤ 10%":
              sum(abs(2 * r["MiniBS·η/2 mean"] - 1) <= MEAN_BAND for r in sgd)}
-    artifacts = {"lr": np.asarray(lrs), "batch_sizes": np.asarray(batch_sizes)}
+    artifacts = {"lr": np.asarray(lrs), "batch_sizes": np.asarray(batch_sizes), "n_samples": n}
     for b in batch_sizes:
         for key in ("steps", "lambda", "minibs", "minibs_se", "batch_sharpness"):
             artifacts[f"B={b}/{key}"] = runs[b][key]

@@ -57,8 +57,10 @@ def _check_exactness(quick):
         worst = max(worst, err)
         rows.append({"d": len(eigs), "rotation_seed": seed, "lr": lr,
                      "lr·λ": [round(lr * e, 4) for e in eigs], "rel. error": err})
-        if len(eigs) == 1:
-            paths[f"d=1/lr·λ={lr * eigs[0]:.1f}"] = run.x[:, 0] - center[0]
+        if len(eigs) == 1:  # the figure's curves: |θ_k − θ*| in each regime of ηλ
+            paths.setdefault("d=1/lr·λ", []).append(lr * eigs[0])
+            paths.setdefault("d=1/distance", []).append(np.abs(run.x[:, 0] - center[0]))
+    paths = {"lr": LR, "d=1/lr·λ": np.array(paths["d=1/lr·λ"]), "d=1/distance": np.stack(paths["d=1/distance"], -1)}
     return worst, rows, paths
 
 

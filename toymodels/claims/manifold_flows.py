@@ -127,7 +127,11 @@ def constants_discriminate(quick=False):
                 else:
                     passed &= margin <= 1
             artifacts[f"{name}/{optimizer}/eta"] = run.eta
+            artifacts[f"{name}/{optimizer}/right"] = flow_name(*right)
+            slope, clean = fitted_slope(run.eta, run.errors(right))
+            artifacts[f"{name}/{optimizer}/slope"] = slope if clean else np.nan  # nan: no power law
             details[f"{name}, {LABELS[optimizer]}"] = rows
+    artifacts["bound"] = BOUND
     return Verdict(
         passed=passed,
         measured=f"smallest margin of a wrong flow: {min(margins):.0f}x the tolerance C·η at the smallest η",
