@@ -59,7 +59,8 @@ def flow_comparisons(optimizer, quick, reject_by=1.0):
                          "run status": run.status, "approach steps k0": k0, "approach slow time η²k0": run.eta**2 * k0}
         artifacts |= _figure_arrays(run, name, right)
         artifacts |= {f"{name}/{optimizer}/err/{flow_name(*f)}": run.errors(f) for f in FLOWS}
-        artifacts[f"{name}/{optimizer}/C"] = c
+        artifacts |= {f"{name}/{optimizer}/C": c, f"{name}/{optimizer}/right": flow_name(*right),
+                      f"{name}/{optimizer}/slope": slope if clean else np.nan}  # nan: no power law
     return comparisons, details, artifacts
 
 
@@ -112,5 +113,5 @@ def constants_discriminate(quick=False):
     for optimizer in OPTIMIZERS:
         found, _, arrays = flow_comparisons(optimizer, quick, reject_by=MARGIN)
         comparisons += [c for c in found]
-        artifacts |= {k: v for k, v in arrays.items() if "/err/" in k or k.endswith(("/eta", "/C"))}
+        artifacts |= {k: v for k, v in arrays.items() if "/err/" in k or k.endswith(("/eta", "/C", "/right", "/slope"))}
     return Verdict(comparisons, details={"optimizers": LABELS}, artifacts=artifacts)
