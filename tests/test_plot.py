@@ -15,6 +15,7 @@ from toymodels import claims
 from toymodels.cache import VerdictCache
 from toymodels.errors import InvalidInputError
 from toymodels.mathml import latex_to_mathml
+from toymodels.verify import match
 
 ROOT = Path(__file__).resolve().parents[1]
 LR, X0 = 0.5, np.array([1.89, 0.58])
@@ -132,7 +133,7 @@ def test_importing_toymodels_never_changes_the_matplotlib_backend():
 
 def test_runs_stored_in_the_reproduce_cache_load_back_as_the_same_objects(mine, tmp_path):
     _, gd, pf, _ = mine
-    verdict = claims.Verdict(True, "m", "e", "t", "r", artifacts=claims.checked_artifacts(
+    verdict = claims.Verdict([match("m", 1.0, 1.0)], artifacts=claims.checked_artifacts(
         gd.to_arrays("mine/GD") | pf.to_arrays("mine/principal flow")))
     verdict.claim_id = "user.example"
     cache = VerdictCache(tmp_path)
