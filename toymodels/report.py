@@ -65,16 +65,16 @@ def comparison_lines(verdict):
     """The comparisons of ``verdict`` and its wrong alternatives, as Markdown tables."""
     if verdict.error:
         return [f"**The claim raised an exception:** `{_cell(verdict.error)}`", ""]
-    lines = ["| comparison | measured | expected | tolerance | where the tolerance comes from | margin | |",
+    lines = ["| comparison | measured | expected | tolerance | where the tolerance comes from | margin | result |",
              "|---|---|---|---|---|---|---|"]
     for c in verdict.comparisons:
         lines.append(f"| {_cell(c.name)} | {_cell(show(c.measured))} | {_cell(show(c.expected))} | "
                      f"{_cell(c.tolerance)} | {_cell(c.provenance)} | {show(c.margin)} | "
-                     f"{'ok' if c.within else '**outside**'} |")
+                     f"{'within' if c.within else '**outside**'} |")
     lines.append("")
     if verdict.rejections:
         lines += ["Wrong alternatives tried on the same data (margin: deviation in units of the same tolerance):",
-                  "", "| comparison | wrong alternative | margin | needed | |", "|---|---|---|---|---|"]
+                  "", "| comparison | wrong alternative | margin | needed | result |", "|---|---|---|---|---|"]
         lines += [f"| {_cell(c.name)} | {_cell(r.name)} | {show(r.margin)} | > {r.required:g} | "
                   f"{'rejected' if r.rejected else '**not rejected**'} |" for c, r in verdict.rejections]
     else:
