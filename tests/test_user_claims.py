@@ -4,6 +4,7 @@ claims (with its figure), and a cache that never answers an edited claim with a 
 
 import importlib.metadata
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,14 @@ def test_a_theory_test_in_ten_lines():
     check.assert_()
     with pytest.raises(AssertionError, match="measured:.*\n.*expected:  2"):
         order("the same data claimed second order", eta, err, expected=2, tol=0.1).assert_()
+
+
+def test_the_readme_theory_test_runs_as_written():
+    blocks = re.findall(r"```python\n(.*?)\n```", (EXAMPLE.parents[1] / "README.md").read_text(), flags=re.S)
+    (snippet,) = [b for b in blocks if "def test_gd_is_first_order_in_eta" in b]
+    namespace = {}
+    exec(compile(snippet, "README theory test", "exec"), namespace)  # our own documentation, not user input
+    namespace["test_gd_is_first_order_in_eta"]()
 
 
 def test_verify_runs_the_example_claim_from_its_file(capsys):

@@ -128,8 +128,11 @@ def minibs_hovers(quick=False):
                  table.transpose("lr", "batch_size").values, axis=0, provenance=claimed)]
     gap_minibs = [r["|MiniBS·η/2 − 1|"] for r in sgd]
     gap_batch = [r["|batch sharpness·η/2 − 1|"] for r in sgd]
-    closer = {"MiniBS closer to 2/η in": int(np.sum(np.less(gap_minibs, gap_batch))), "of (η, B) runs": len(sgd)}
-    artifacts = {"lr": np.asarray(lrs), "batch_sizes": np.asarray(batch_sizes), "seeds": np.asarray(seeds)}
+    closer = {"MiniBS closer to 2/η in": int(np.sum(np.less(gap_minibs, gap_batch))), "of (η, B) runs": len(sgd),
+              "mean |MiniBS·η/2 − 1|": float(np.mean(gap_minibs)),
+              "mean |batch sharpness·η/2 − 1|": float(np.mean(gap_batch))}
+    artifacts = {"lr": np.asarray(lrs), "batch_sizes": np.asarray(batch_sizes), "seeds": np.asarray(seeds),
+                 "n_samples": n}
     for b in batch_sizes:  # the curves of seed 0, as the figure of the curvatures draws them
         cell = ds.sel(batch_size=b, seed=seeds[0])
         artifacts[f"B={b}/steps"] = ds.step.values
