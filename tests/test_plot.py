@@ -175,3 +175,22 @@ def test_the_example_runs_from_a_typed_loss_to_a_figure(tmp_path):
     subprocess.run([sys.executable, "-W", "error", str(ROOT / "examples" / "edge_of_stability.py")], cwd=tmp_path,
                    check=True, capture_output=True, env={**os.environ, "MPLBACKEND": "Agg"})
     assert (tmp_path / "edge_of_stability.png").stat().st_size > 10_000
+
+
+def test_sweep_figures_draw_orbits_regimes_and_seed_bands():
+    """The figures of sweeps: a bifurcation diagram from the sweep's orbit tails, a phase diagram of
+    regime codes with its threshold curve, and a mean line with a band over seeds."""
+    import toymodels.plot as plot
+    from toymodels.sweep import Simulation, sweep
+
+    ds = sweep(Simulation("two_layer_scalar", "gd", steps=300, x0=(0.3, 0.0), tail=8, summaries=("status",)),
+               {"lr": np.linspace(0.9, 1.2, 7)})
+    ax = plot.orbit_diagram(ds.lr.values, ds.tail_sharpness.values, doublings=[np.sqrt(5) - 1])
+    dots = ax.lines[0].get_ydata()
+    assert len(dots) == 7 * 9 and np.isclose(dots.min(), (ds.tail_sharpness * ds.lr).min())
+    ax = plot.phase_diagram([1.0, 2.0, 3.0], [5.0, 10.0], np.array([[0, 0], [1, 1], [2, 1]]), ["a", "b", "c"],
+                            boundary=[2.5, 2.8], boundary_label="c*")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "c", "c*"]
+    ax = plot.seed_bands([1, 2, 3], np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 3.0]]), label="λ")
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [1.5, 3.0, 3.0])
+    plt.close("all")

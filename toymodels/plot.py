@@ -322,3 +322,60 @@ def phi(x=None, value=None, *, ax=None):
 
 __all__ = ["box", "contours", "paths", "edge", "sharpness", "curvatures", "lambda1_along_manifold",
            "error_vs_eta", "phi", "OKABE_ITO"]
+
+
+def orbit_diagram(lr, orbit, *, doublings=(), scale_by_lr=True, ax=None):
+    """A bifurcation diagram: the values ``orbit`` (n_lr, n_tail) a run visits at the end (e.g. the
+    sharpness over its last steps) against the learning rate ``lr`` (n_lr,), one dot per visit,
+    with the period-doubling points ``doublings`` as vertical lines and the edge ηλ = 2. With
+    ``scale_by_lr`` the values are drawn as ηλ (Kalra, He, Barkeshli, ICLR 2025, arXiv:2311.02076)."""
+    ax = _axes(ax)
+    lr, orbit = np.asarray(lr, dtype=float), np.asarray(orbit, dtype=float)
+    values = orbit * lr[:, None] if scale_by_lr else orbit
+    x = np.broadcast_to(lr[:, None], values.shape)
+    keep = np.isfinite(values)
+    ax.plot(x[keep], values[keep], linestyle="none", marker=".", markersize=1.0, markeredgewidth=0,
+            color=OKABE_ITO["black"], rasterized=True)
+    for k, eta in enumerate(doublings):
+        ax.axvline(eta, color=OKABE_ITO["vermillion"], linewidth=0.8, linestyle=(0, (3, 2)),
+                   label="period doublings (cycle multiplier −1)" if k == 0 else None)
+    if scale_by_lr:
+        ax.axhline(2.0, **series("2/η", label="ηλ = 2"))
+    ax.set(xlabel="learning rate η", ylabel="ηλ along the final orbit" if scale_by_lr else "final orbit")
+    return ax
+
+
+def phase_diagram(x, y, codes, names, *, boundary=None, boundary_label=None, xlabel=None, ylabel=None, logy=False,
+                  ax=None):
+    """Regimes of a sweep over two axes: ``codes`` (len(x), len(y)) are indices into ``names`` (one
+    colour each); ``boundary``: a curve (x values at each y) drawn on top, e.g. a threshold
+    found by bisection."""
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
+
+    ax = _axes(ax)
+    x, y, codes = np.asarray(x, dtype=float), np.asarray(y, dtype=float), np.asarray(codes)
+    colors = [OKABE_ITO[c] for c in ("sky", "green", "orange", "vermillion", "purple", "blue", "yellow")][:len(names)]
+    cmap = ListedColormap(colors)
+    ax.pcolormesh(x, y, codes.T, cmap=cmap, norm=BoundaryNorm(np.arange(len(names) + 1) - 0.5, len(names)),
+                  shading="nearest", rasterized=True)
+    handles = [Patch(facecolor=color, edgecolor="0.3", label=name) for color, name in zip(colors, names)]
+    if boundary is not None:
+        handles += ax.plot(boundary, y, color=OKABE_ITO["black"], linewidth=1.4, marker="o", markersize=3,
+                           label=boundary_label)
+    ax.legend(handles=handles, loc="lower left", framealpha=0.9)
+    if logy:
+        ax.set_yscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    return ax
+
+
+def seed_bands(x, values, *, label=None, index=0, ax=None, **style):
+    """The mean over seeds of ``values`` (len(x), n_seeds) as a line with the band from the
+    smallest to the largest seed."""
+    ax = _axes(ax)
+    values = np.asarray(values, dtype=float)
+    kind = cycle(index, label=label, **{"markevery": 1, **style})
+    ax.fill_between(x, values.min(axis=-1), values.max(axis=-1), color=kind["color"], alpha=0.25, linewidth=0)
+    ax.plot(x, values.mean(axis=-1), **kind)
+    return ax

@@ -41,7 +41,8 @@ def first_doubling_closed_form():
 
 def bifurcation_sweep(quick):
     """GD on two_layer_scalar (= uv(n=1)) over η: the sharpness along the final orbit."""
-    lrs = np.linspace(0.9, 1.4, 250 if quick else 1000)
+    count = 200 if quick else 800
+    lrs = np.unique(np.r_[np.linspace(0.9, 1.4, count), np.linspace(1.2, 1.31, count)])  # denser in the cascade
     cells = Simulation("uv", "gd", steps=2000 if quick else 6000, x0=START, fixed={"n": 1, "y": Y},
                        summaries=("status",), tail=64 if quick else 128)
     return sweep(cells, {"lr": lrs})

@@ -73,25 +73,25 @@ def curvatures(artifacts):
 
 
 @figure("eoss_final_sharpness", claim="eoss.minibs_hovers",
-        caption="Second-half means under SGD against batch size: MiniBS sits near 2/η (dashed) at every B, "
-                "the full-batch sharpness λmax(H) is lower, the lower the smaller B and the larger η.")
+        caption="The (η, B) phase diagram under SGD, second-half means, from a sweep over (η, B, seed): the "
+                "full-batch sharpness λmax(H) (lines; band: smallest to largest seed) sits below 2/η (dashed), the "
+                "lower the smaller B and the larger η, while MiniBS (crosses, seed mean) sits near 2/η at every "
+                "B < n.")
 def final_sharpness(artifacts):
     lrs, sizes, n = artifacts["lr"], _sgd_keys(artifacts), int(artifacts["n_samples"])
     fig, ax = new(1, 1, width=6.4, height=4.8)
-    for col, lr in enumerate(lrs):
-        style = cycle(col)
-        half = {b: len(artifacts[f"B={b}/steps"]) // 2 for b in sizes}
-        lam = [artifacts[f"B={b}/lambda"][half[b]:, col].mean() for b in sizes]
-        mb = [artifacts[f"B={b}/minibs"][half[b]:, col].mean() for b in sizes]
-        ax.plot(sizes, lam, label=f"λmax(H), η = {lr:g}", **{**style, "markevery": 1, "markersize": 6})
-        ax.plot(sizes, mb, label=f"MiniBS, η = {lr:g}", color=style["color"], linestyle="none",
-                marker="x", markersize=7)
-        ax.axhline(2 / lr, color=style["color"], linestyle="--", linewidth=0.9)
-    ax.set(xlabel=f"batch size B (of n = {n} samples)", ylabel="second-half mean (L with ½)",
-           xscale="log", title="full-batch sharpness against batch size; dashed: 2/η")
+    lam, minibs = artifacts["phase/lambda"], artifacts["phase/minibs"]  # (η, B, seed)
+    for i, lr in enumerate(lrs):
+        plot.seed_bands(sizes, lam[i], label=f"λmax(H), η = {lr:g}", index=i, ax=ax)
+        ax.plot(sizes, minibs[i].mean(axis=-1), color=cycle(i)["color"], linestyle="none", marker="x", markersize=7)
+        ax.axhline(2 / lr, color=cycle(i)["color"], linestyle="--", linewidth=0.9)
+    ax.plot([], [], color="0.3", linestyle="none", marker="x", label="MiniBS (seed mean)")
+    ax.plot([], [], color="0.3", linestyle="--", linewidth=0.9, label="2/η")
+    ax.set(xlabel=f"batch size B (of n = {n} samples)", ylabel="second-half mean (L with ½)", xscale="log",
+           title=f"SGD phase diagram over (η, B), {lam.shape[-1]} seeds", ylim=(0, 1.2 * 2 / lrs.min()))
     ax.set_xticks(sizes, [str(b) for b in sizes])
     ax.minorticks_off()
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=len(lrs))
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3)
     conventions_note(fig, CONVENTIONS)
     return fig
 
