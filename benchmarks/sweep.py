@@ -3,22 +3,17 @@ workers, and the overhead per cell of dask against the in-process path. Ratios i
 
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 from toymodels.sweep import Simulation, sweep
 
+from .timing import best_time
+
 CELLS = Simulation("two_layer_scalar", "gd", steps=10_000, x0=(2.0, 0.1), summaries=("status", "final_sharpness"))
 AXES = {"lr": np.linspace(0.01, 0.9, 100), "b": np.linspace(-1.0, 1.0, 100)}  # 10⁴ cells, one batch per chunk
 CHUNKS = {"lr": 25}  # 4 chunks of 2500 cells: two per worker, each large enough to amortize a step
-
-
-def _timed(function):
-    start = time.perf_counter()
-    function()
-    return time.perf_counter() - start
 
 
 def _store(folder, name):
@@ -32,9 +27,9 @@ def in_process_cells_per_second():
     single-cell runs (timed on 20 cells and scaled)."""
     single = Simulation("two_layer_scalar", "gd", steps=10_000, x0=(2.0, 0.1), summaries=("status", "final_sharpness"))
     sweep(single, {"lr": [0.1], "b": [0.1]})  # compile outside the timings
-    batched = _timed(lambda: sweep(CELLS, AXES, chunks={"lr": 100}))
+    batched = best_time(lambda: sweep(CELLS, AXES, chunks={"lr": 100}), repeat=3)
     lrs, bs = AXES["lr"][:20], AXES["b"][:20]
-    looped = _timed(lambda: [sweep(single, {"lr": [lr], "b": [b]}) for lr, b in zip(lrs, bs)]) / 20 * 10_000
+    looped = best_time(lambda: [sweep(single, {"lr": [lr], "b": [b]}) for lr, b in zip(lrs, bs)], repeat=1) / 20 * 10_000
     return (f"in one process: 10⁴ cells × 10⁴ steps in {batched:.2f} s = {10_000 / batched:.0f} cells/s "
             f"({1e8 / batched / 1e6:.1f}·10⁶ cell-steps/s); one cell at a time would take {looped:.0f} s "
             f"(speed-up of batching {looped / batched:.0f}x)")
@@ -42,20 +37,20 @@ def in_process_cells_per_second():
 
 def dask_scaling_and_overhead():
     """The same grid in 4 chunks: in this process, on one dask worker and on two (one thread each,
-    the cluster started and warmed up before the timings), each writing a Zarr store."""
+    the cluster started and warmed up before the timings), each writing a fresh Zarr store; best of 3."""
     from distributed import Client, LocalCluster
 
     lines = []
     with tempfile.TemporaryDirectory() as folder:
-        local = _timed(lambda: sweep(CELLS, AXES, chunks=CHUNKS, store=_store(folder, "local.zarr")))
+        local = best_time(lambda: sweep(CELLS, AXES, chunks=CHUNKS, store=_store(folder, "local.zarr")), repeat=3)
         times = {}
         for workers in (1, 2):
             with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
                     Client(cluster):
                 address = cluster.scheduler_address
                 sweep(CELLS, {"lr": [0.1, 0.2], "b": [0.1]}, scheduler=address)  # import and compile on the workers
-                times[workers] = _timed(lambda: sweep(CELLS, AXES, chunks=CHUNKS, scheduler=address,
-                                                      store=_store(folder, f"dask{workers}.zarr")))
+                times[workers] = best_time(lambda: sweep(CELLS, AXES, chunks=CHUNKS, scheduler=address,
+                                                         store=_store(folder, f"dask{workers}.zarr")), repeat=3)
         lines.append(f"  in-process (store): {local:.2f} s; dask 1 worker: {times[1]:.2f} s; 2 workers: {times[2]:.2f} s")
         lines.append(f"  speed-up 1 → 2 workers: {times[1] / times[2]:.2f}x (target ≥ 1.7x on 2 free cores)")
         lines.append(f"  dask overhead per cell vs in-process: {(times[1] - local) / 10_000 * 1e6:.1f} µs "
