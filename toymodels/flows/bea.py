@@ -23,6 +23,11 @@ from .field import VectorField
 MAX_ORDER = 5
 
 
+#: Polynomial coefficients are expanded (shorter compiled code) up to this many parameters; beyond,
+#: expansion grows combinatorially (the 2×2×2 linear net, d = 8: 10 s of an 11 s order-2 derivation).
+EXPAND_MAX_DIM = 4
+
+
 def _expanded(matrix):
     return matrix.applyfunc(sp.expand) if all(e.is_polynomial() for e in matrix) else matrix
 
@@ -35,6 +40,7 @@ def bea_coefficients(model, order) -> tuple:
                                 f"got {order!r}; orders above {MAX_ORDER} take too long to derive "
                                 "symbolically (the Lie series grows combinatorially)")
     params = model.params
+    expand = _expanded if model.dim <= EXPAND_MAX_DIM else (lambda matrix: matrix)
     jacobians = {}
 
     def jac(key, vector):
@@ -57,10 +63,10 @@ def bea_coefficients(model, order) -> tuple:
                 for a in range(p + 1):
                     if a in power_series and p - a < n:
                         total += jac(keys[a], power_series[a]) * coefficients[p - a]
-                new_series[p], new_keys[p] = _expanded(total), ("P", n, j, p)
+                new_series[p], new_keys[p] = expand(total), ("P", n, j, p)
             power_series, keys = new_series, new_keys
             top += power_series[highest] / sp.factorial(j)
-        coefficients.append(_expanded(-top))
+        coefficients.append(expand(-top))
     return tuple(coefficients)
 
 
