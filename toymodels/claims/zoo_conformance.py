@@ -125,19 +125,26 @@ def conformance(quick=False):
 
 def flattest_linear_minima(rng, n_points):
     """λ1 of ∇²L at points of Γ of the whitened depth-2 linear nets of VARIANTS whose top singular
-    path is balanced (gain √σ1 in each layer) and whose other paths are not: (λ1, 2σ1(M),
-    ‖W1‖²_F + ‖W2‖²_F, 2‖M‖_F) per point (Mulayoff & Michaeli, ICML 2020, arXiv:2002.04710)."""
+    path is balanced (gain √σ1 in each layer) and whose other paths and the weights W2 ignores are
+    not: (λ1, 2σ1(M), ‖W1‖²_F + ‖W2‖²_F, 2‖M‖_F) per point (Mulayoff & Michaeli, ICML 2020, arXiv:2002.04710)."""
     measured, minimum, frobenius, frobenius_m = [], [], [], []
     for name, params in VARIANTS:
         if name != "linear_net" or params.get("data") != "whitened":
             continue
         model = zoo.get(name, **params)
-        sigma = np.linalg.svd(target_matrix(model), compute_uv=False)
+        _, sigma, vt = np.linalg.svd(target_matrix(model))
+        top_input = vt[0]
         for seed in rng.integers(0, 2**31, size=n_points):
-            # other gains anywhere that keeps the top path the largest in both layers: σ_i/√σ1 ≤ g_i ≤ √σ1
-            low, high = sigma[1:] / np.sqrt(sigma[0]), np.full(len(sigma) - 1, np.sqrt(sigma[0]))
-            gains = np.r_[np.sqrt(sigma[0]), rng.uniform(low, high)]
-            theta = path_point(model, gains, rotation_seed=int(seed))
+            # other gains g_i ∈ [σ_i/√σ1, 0.9√σ1] keep the top path the largest in both layers; the weights
+            # that W2 ignores (width > rank M) avoid the top input direction and keep σmax(W1) = √σ1
+            rest = rng.uniform(sigma[1:] / np.sqrt(sigma[0]), 0.9 * np.sqrt(sigma[0]))
+            spare, null = model.parameters["width"] - len(sigma), None
+            if spare:
+                null = rng.standard_normal((spare, model.parameters["dim"]))
+                null -= np.outer(null @ top_input, top_input)
+                room = sigma[0] - np.max(rest**2, initial=0.0)
+                null *= 0.9 * np.sqrt(room) / np.linalg.norm(null)
+            theta = path_point(model, np.r_[np.sqrt(sigma[0]), rest], rotation_seed=int(seed), null=null)
             measured.append(np.linalg.eigvalsh(model.numeric.hess(theta))[-1])
             minimum.append(2 * sigma[0])
             frobenius.append(float(np.sum(theta**2)))

@@ -191,12 +191,14 @@ def target_matrix(model) -> np.ndarray:
     return -model.numeric.constraints(np.zeros(model.dim)).reshape(p["outputs"], p["dim"])
 
 
-def path_point(model, gains, rotation_seed=0) -> np.ndarray:
+def path_point(model, gains, rotation_seed=0, null=None) -> np.ndarray:
     """The point of Γ of a depth-2 ``linear_net`` whose singular path i has gain ``gains[i]`` in W1.
 
     With M = U diag(σ) Vᵀ (r = min(outputs, dim) paths) and Q a random width×width rotation
-    (from ``rotation_seed``; Q = I for seed None): W1 = Q_r diag(g) Vᵀ and W2 = U diag(σ/g) Q_rᵀ,
-    so W2W1 = M. Path i is balanced when g_i = √σ_i; σmax(W1) = max g and σmax(W2) = max σ/g.
+    (from ``rotation_seed``; Q = I for seed None): W1 = Q_r diag(g) Vᵀ + Q_⊥ N and
+    W2 = U diag(σ/g) Q_rᵀ, so W2W1 = M (W2 annihilates Q_⊥). ``null``: the (width − r)×dim block N
+    of weights that W2 ignores (zero by default). Path i is balanced when g_i = √σ_i; σmax(W2) = max σ/g,
+    and σmax(W1) = max g when N = 0.
     """
     p = model.parameters
     if model.name != "linear_net" or p["depth"] != 2:
@@ -208,5 +210,7 @@ def path_point(model, gains, rotation_seed=0) -> np.ndarray:
     q = np.eye(p["width"]) if rotation_seed is None else \
         np.linalg.qr(np.random.default_rng(rotation_seed).standard_normal((p["width"],) * 2))[0]
     w1 = q[:, :len(sigma)] @ np.diag(gains) @ vt
+    if null is not None:
+        w1 = w1 + q[:, len(sigma):] @ np.asarray(null, dtype=float).reshape(p["width"] - len(sigma), p["dim"])
     w2 = u @ np.diag(sigma / gains) @ q[:, :len(sigma)].T
     return np.r_[w1.ravel(), w2.ravel()]
