@@ -84,11 +84,11 @@ def test_conformance_rejects_the_frobenius_lambda1_at_balanced_minima():
 def test_balance_check_rejects_an_unbalanced_top_path():
     run = manifold_linear_net.linear_sweep("sqrt", True)
     two_sigma1 = 2 * np.linalg.svd(np.array(M), compute_uv=False)[0]
-    for comparison in manifold_linear_net._balance_comparisons(run, two_sigma1):
+    for comparison in manifold_linear_net._balance_comparisons(run, two_sigma1)[0]:
         comparison.assert_()
-    stuck = manifold_linear_net.LinearSweep(**{**vars(run), "phi": np.repeat(run.phi[:1], len(run.phi), axis=0),
-                                              "lambda1_phi": np.repeat(run.lambda1_phi[:1], len(run.phi), axis=0)})
-    failed = [c for c in manifold_linear_net._balance_comparisons(stuck, two_sigma1) if not c.passed]
+    frozen = {key: np.repeat(getattr(run, key)[:1], len(run.phi), axis=0) for key in ("phi", "lambda1_phi")}
+    stuck = manifold_linear_net.LinearSweep(**{**vars(run), **frozen})
+    failed = [c for c in manifold_linear_net._balance_comparisons(stuck, two_sigma1)[0] if not c.passed]
     assert len(failed) == 2  # a run that never drifts along Γ misses 2σ1(M) and the balance
 
 

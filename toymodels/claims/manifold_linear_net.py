@@ -17,8 +17,15 @@ imbalance ‖W1W1ᵀ − W2ᵀW2‖_F at the end is the rejected alternative.
 
 Φ has no closed form here (3 conserved quantities for 4 directions along Γ): it is computed by
 integrating gradient flow (:func:`toymodels.limit_map.limit_map`, DOP853 at rtol 1e-11), so the
-run is saved every STRIDE steps (a multiple of two: the two points of the EoS cycle have
-different Φ at O(η²)) rather than every two.
+run is saved every STRIDE steps (even, so that every saved state is the same point of the
+two-step cycle) rather than every two.
+
+Monotone decrease of λ1(Φ(θ_k)) is tested for normalized GD only. Under GD on √L the normal space
+of Γ has four directions, and one point of the cycle comes very close to Γ (L ≈ 1e-7 against 4e-4
+at the other), where the step η∇L/(2√L) is dominated by the smaller normal eigendirections: Φ then
+moves by O(η²) against the flow now and then (λ1(Φ) up by 1.5e-5 at η = 0.01, T = 8.5, in the full
+sweep). The theorem bounds ‖Φ(θ_k) − X(T)‖ by O(η), not the step-to-step moves, so for √L-GD the
+largest increase is reported, not tested; its O(η) tracking, its limit 2σ1(M) and the balance are.
 """
 
 from dataclasses import dataclass
@@ -42,6 +49,8 @@ GAP = 1e-3  # as manifold.lambda1_decreases: O(η²) at η = 0.08
 #: Φ is integrated at rtol 1e-11 and projected to 1e-13: a λ1(Φ) move below this (relative) is that error.
 PHI_NOISE = 1e-9
 FIGURE_TIME = 40.0
+#: λ1(Φ) is compared from this saved row on: the approach to Γ (O(1/η) steps) ends within one stride.
+APPROACH_ROW = 1
 CONVENTIONS = ("L = ½‖W2W1 − M‖²_F (whitened data), θ = (W1, W2) row by row; slow time T = η²k; err = "
                "‖Φ(θ_k) − X(T)‖₂; λ1 = top eigenvalue of ∇²L; σ1(M) = top singular value of M")
 
@@ -147,16 +156,10 @@ def _order_comparison(optimizer, quick):
                  alternatives={"order 0 (Φ(θ_k) does not converge to the flow)": 0.0, "order 2": 2.0})
 
 
-def _approach_row(run):
-    """First saved row after which the λ1 of every run is compared (the approach to Γ takes O(1/η)
-    steps: one stride for every η of the sweep)."""
-    return 1
-
-
 def _balance_comparisons(run, two_sigma1):
     """λ1(Φ) non-increasing after the approach, the final gap to 2σ1(M), and the top-path balance."""
     label = f"linear_net 2×2×2, {LABELS[run.optimizer]}"
-    first = _approach_row(run)
+    first = APPROACH_ROW
     windows = [run.lambda1_phi[first:, j][run.valid[first:, j]] for j in range(len(run.eta))]
     decreasing = monotone(f"{label}: λ1(Φ(θ_k)) over windows of {int(run.steps[1])} steps after the first",
                           windows, slack=PHI_NOISE,
@@ -176,7 +179,10 @@ def _balance_comparisons(run, two_sigma1):
                        provenance=theory("(s − t)² ≤ λ1 − 2σ1(M) ≤ 2σ1(M)·GAP, so |s² − t²| ≤ (s + t)√(2σ1(M)·GAP)"),
                        alternatives={"the whole network balances: ‖W1W1ᵀ − W2ᵀW2‖_F at the end": whole,
                                      "no drift: the top-path imbalance of Φ(θ0)": abs(s0**2 - t0**2)})
-    return [decreasing, reached, balanced]
+    if run.optimizer != "ngd":  # see the module docstring: reported, not tested
+        return [reached, balanced], {"largest relative increase of λ1(Φ(θ_k)) over a window (reported)":
+                                     float(max(np.max(np.diff(w) / w[:-1], initial=0.0) for w in windows))}
+    return [decreasing, reached, balanced], {}
 
 
 def _figure_arrays(run, two_sigma1):
@@ -217,16 +223,18 @@ def linear_net_flows(quick=False):
 
 @claim("manifold.linear_net_balances",
        "On the two-layer linear network ½‖W2W1 − M‖²_F (2×2×2), normalized GD and GD on √L from an "
-       "unbalanced start drive λ1(Φ(θ_k)) down monotonically to its minimum 2σ1(M) on Γ, balancing the top "
+       "unbalanced start drive λ1(Φ(θ_k)) down (monotonically under NGD) to its minimum 2σ1(M) on Γ, balancing the top "
        "singular path (σmax(W1) = σmax(W2) = √σ1(M)) while the rest of the network stays unbalanced.",
        "Arora, Li, Panigrahi, ICML 2022, §4–5, arXiv:2205.09745; Mulayoff & Michaeli, ICML 2020, "
        "arXiv:2002.04710 (flattest minima of linear networks)", conventions=CONVENTIONS,
        models="the runs of manifold.linear_net_flows", uses=(linear_sweep, flows_from))
 def linear_net_balances(quick=False):
     two_sigma1 = 2 * float(np.linalg.svd(target_matrix(model()), compute_uv=False)[0])
-    comparisons, artifacts = [], {}
+    comparisons, artifacts, details = [], {}, {"2σ1(M)": two_sigma1}
     for optimizer in OPTIMIZERS:
         run = linear_sweep(optimizer, quick)
-        comparisons += _balance_comparisons(run, two_sigma1)
+        found, reported = _balance_comparisons(run, two_sigma1)
+        comparisons += found
+        details[LABELS[optimizer]] = reported
         artifacts |= _figure_arrays(run, two_sigma1)
-    return Verdict(comparisons, details={"2σ1(M)": two_sigma1}, artifacts=artifacts)
+    return Verdict(comparisons, details=details, artifacts=artifacts)
