@@ -59,8 +59,8 @@ def derive() -> Page:
     page.equation(r"\nabla^2 L\big|_{\Gamma}", r"J^\top J,\quad J(dW_1, dW_2) = dW_2\,W_1 + W_2\,dW_1")
 
     page.text("λ1 = max ‖dW2 W1 + W2 dW1‖²_F over ‖dW1‖² + ‖dW2‖² = 1. By the triangle inequality and "
-              "Cauchy–Schwarz it is at most σmax(W1)² + σmax(W2)², with equality at dW2 = α p u1ᵀ, dW1 = β q v1ᵀ, "
-              "(α, β) ∝ (σmax(W1), σmax(W2)), where W1ᵀu1 = σmax(W1)v1 and W2q = σmax(W2)p. Checked to "
+              "Cauchy–Schwarz it is at most σmax(W1)² + σmax(W2)², with equality at dW2 = α p u1ᵀ, "
+              "dW1 = β q v1ᵀ, (α, β) ∝ (σmax(W1), σmax(W2)), where W1ᵀu1 = σmax(W1)v1 and W2q = σmax(W2)p. Checked to "
               f"{DIGITS} digits (mpmath) at points of Γ for random rational W1, W2 (M = W2W1):")
     rng = sp.Rational
     points = [((rng(3, 2), rng(-1, 3), rng(2, 5), rng(7, 4)), (rng(1, 2), rng(5, 3), rng(-6, 5), rng(2, 7))),

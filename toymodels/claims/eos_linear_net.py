@@ -56,8 +56,8 @@ def _orbit(loss, sharpness, status, stop_step):
 
 
 @claim("eos.linear_net",
-       "On the two-layer linear network ½‖W2W1 − M‖²_F (2×2×2), GD with 2/λ1(Φ(θ0)) < η < 1/σ1(M) enters the "
-       "edge of stability (ηλ1(θ_k) ≥ 2) and converges to a flatter minimum with λ1 ≤ 2/η, not to gradient "
+       "On the two-layer linear network ½‖W2W1 − M‖²_F (2×2×2), GD with 2/λ1(Φ(θ0)) < η < 1/σ1(M) "
+       "enters the edge of stability (ηλ1(θ_k) ≥ 2) and converges to a flatter minimum with λ1 ≤ 2/η, not to gradient "
        "flow's minimum Φ(θ0); above 1/σ1(M) no minimum is stable and GD settles on an orbit with L > 0.",
        "Cohen et al., ICLR 2021, arXiv:2103.00065 (edge of stability); Wu, Ma, E, NeurIPS 2018 (linear "
        "stability λ1 ≤ 2/η); Mulayoff & Michaeli, ICML 2020, arXiv:2002.04710 (min λ1 = 2σ1(M) on Γ)",
@@ -90,9 +90,11 @@ def linear_net_eos(quick=False):
         at_most(f"final L of each run in the window after {STEPS[quick]} steps", loss[-1][inside], CONVERGED_LOSS,
                 provenance=stated("converged: L at round-off level, so the final sharpness is that of a minimum")),
         at_most("ηλ1 at the end of each run in the window", final[inside], 2.0, provenance=stability,
-                alternatives={"GD ends at gradient flow's minimum Φ(θ0): ηλ1(Φ(θ0))": lrs[inside] * lam_phi0[:, None]}),
-        at_least(f"η = {ABOVE} > 1/σ1(M) = {1 / sigma1:.4g}: min L over the last {ORBIT_TAIL} steps", loss[-ORBIT_TAIL:, :, -1].min(),
-                 1e-6, provenance=theory("no minimum is linearly stable: 2/η < 2σ1(M) ≤ λ1 on Γ"),
+                alternatives={"GD ends at gradient flow's minimum Φ(θ0): ηλ1(Φ(θ0))":
+                              lrs[inside] * lam_phi0[:, None]}),
+        at_least(f"η = {ABOVE} > 1/σ1(M) = {1 / sigma1:.4g}: min L over the last {ORBIT_TAIL} steps",
+                 loss[-ORBIT_TAIL:, :, -1].min(), 1e-6,
+                 provenance=theory("no minimum is linearly stable: 2/η < 2σ1(M) ≤ λ1 on Γ"),
                  alternatives={"GD converges to a minimum (as in the window): largest final L there":
                                float(loss[-1][inside].max())})]
     s, t, whole = top_path(run.x[-1])

@@ -141,7 +141,8 @@ def _flow_comparison(optimizer, quick):
     comparison = bound(f"linear_net 2×2×2, {LABELS[optimizer]}: Φ(θ_k) vs X(T) of {flow_name(*right)}", run.eta, err,
                        SAFETY * ratio, provenance=provenance,
                        alternatives={flow_name(*f): run.errors(f) for f in FLOWS if f != right},
-                       data={"fitted slope of log err on log η (reported)": slope if clean else f"not clean ({slope:.2f})",
+                       data={"fitted slope of log err on log η (reported)":
+                             slope if clean else f"not clean ({slope:.2f})",
                              "local orders under halving (reported)": np.log2(err[:-1] / err[1:])})
     return comparison, run
 
@@ -168,7 +169,8 @@ def _balance_comparisons(run, two_sigma1):
     end_time = run.eta[0] ** 2 * run.steps[last]
     gap = (run.lambda1_phi[last, 0] - two_sigma1) / two_sigma1
     reached = at_most(f"{label}: (λ1(Φ) − 2σ1(M))/2σ1(M) at T = {end_time:.3g} (η = {run.eta[0]:g})", gap, GAP,
-                      provenance=theory("Φ within O(η) of the flow and λ1 quadratic at its minimum on Γ: O(η²) ≈ 1e-3"),
+                      provenance=theory("Φ within O(η) of the flow and λ1 quadratic at its minimum on Γ: "
+                                        "O(η²) ≈ 1e-3"),
                       alternatives={"no drift along Γ: λ1 stays at λ1(Φ(θ0))":
                                     (run.lambda1_phi[0, 0] - two_sigma1) / two_sigma1})
     s, t, whole = top_path(run.phi[last, 0])
@@ -176,7 +178,8 @@ def _balance_comparisons(run, two_sigma1):
     allowed = (s + t) * np.sqrt(two_sigma1 * GAP)
     balanced = at_most(f"{label}: top-path imbalance |σmax(W1)² − σmax(W2)²| at Φ at the end", abs(s**2 - t**2),
                        allowed, scale=allowed,
-                       provenance=theory("(s − t)² ≤ λ1 − 2σ1(M) ≤ 2σ1(M)·GAP, so |s² − t²| ≤ (s + t)√(2σ1(M)·GAP)"),
+                       provenance=theory("(s − t)² ≤ λ1 − 2σ1(M) ≤ 2σ1(M)·GAP, so "
+                                         "|s² − t²| ≤ (s + t)√(2σ1(M)·GAP)"),
                        alternatives={"the whole network balances: ‖W1W1ᵀ − W2ᵀW2‖_F at the end": whole,
                                      "no drift: the top-path imbalance of Φ(θ0)": abs(s0**2 - t0**2)})
     if run.optimizer != "ngd":  # see the module docstring: reported, not tested
@@ -217,14 +220,15 @@ def linear_net_flows(quick=False):
         comparisons.append(comparison)
         if optimizer == "ngd":
             comparisons.append(_order_comparison(optimizer, quick))
-        details[optimizer] = {"run status": run.status, "T": run.time, "steps k = T/η²": compare_steps(run.eta, run.time)}
+        details[optimizer] = {"run status": run.status, "T": run.time,
+                              "steps k = T/η²": compare_steps(run.eta, run.time)}
     return Verdict(comparisons, details=details)
 
 
 @claim("manifold.linear_net_balances",
        "On the two-layer linear network ½‖W2W1 − M‖²_F (2×2×2), normalized GD and GD on √L from an "
-       "unbalanced start drive λ1(Φ(θ_k)) down (monotonically under NGD) to its minimum 2σ1(M) on Γ, balancing the top "
-       "singular path (σmax(W1) = σmax(W2) = √σ1(M)) while the rest of the network stays unbalanced.",
+       "unbalanced start drive λ1(Φ(θ_k)) down (monotonically under NGD) to its minimum 2σ1(M) on Γ, "
+       "balancing the top singular path (σmax(W1) = σmax(W2) = √σ1(M)) while the rest of the network stays unbalanced.",
        "Arora, Li, Panigrahi, ICML 2022, §4–5, arXiv:2205.09745; Mulayoff & Michaeli, ICML 2020, "
        "arXiv:2002.04710 (flattest minima of linear networks)", conventions=CONVENTIONS,
        models="the runs of manifold.linear_net_flows", uses=(linear_sweep, flows_from))

@@ -77,7 +77,8 @@ def linear_net_pf(quick=False):
     tested = _regime_summary(one_step_errors(net, ONE_STEP_LR, points))
     return Verdict([
         at_most(f"quadratic approximation (ηλ1 = {EDGE}): closed-form PF vs GD, max over {steps} steps of the "
-                "relative error", closed, CLOSED_FORM_RTOL, provenance=roundoff("the closed form is GD up to round-off")),
+                "relative error", closed, CLOSED_FORM_RTOL,
+                provenance=roundoff("the closed form is GD up to round-off")),
         at_most("the same, integrated PF field", integrated, INTEGRATED_RTOL, provenance=integration,
                 alternatives={"the best of gradient flow, IGR, order-2 BEA (relative error at the last step, start 1)":
                               other / scale}),

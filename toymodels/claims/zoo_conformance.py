@@ -126,7 +126,8 @@ def conformance(quick=False):
 def flattest_linear_minima(rng, n_points):
     """λ1 of ∇²L at points of Γ of the whitened depth-2 linear nets of VARIANTS whose top singular
     path is balanced (gain √σ1 in each layer) and whose other paths and the weights W2 ignores are
-    not: (λ1, 2σ1(M), ‖W1‖²_F + ‖W2‖²_F, 2‖M‖_F) per point (Mulayoff & Michaeli, ICML 2020, arXiv:2002.04710)."""
+    not: (λ1, 2σ1(M), ‖W1‖²_F + ‖W2‖²_F, 2‖M‖_F) per point (Mulayoff & Michaeli, ICML 2020,
+    arXiv:2002.04710)."""
     measured, minimum, frobenius, frobenius_m = [], [], [], []
     for name, params in VARIANTS:
         if name != "linear_net" or params.get("data") != "whitened":

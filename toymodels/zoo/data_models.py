@@ -4,7 +4,6 @@ import numpy as np
 import sympy as sp
 
 from ..datasets import linear_regression_data
-from ..errors import InvalidInputError
 from ..model import Model
 from . import register
 

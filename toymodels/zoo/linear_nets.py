@@ -143,8 +143,9 @@ def linear_net(depth=2, width=2, n=16, dim=None, seed=0, outputs=None, target=No
     params = [s for layer in layers for s in layer]
     constraints = list(end_to_end - matrix)
     chain = ("v" if outputs == 1 else f"W{depth}") + "".join(f"W{k}" for k in range(depth - 1, 0, -1))
-    parameters = {"depth": depth, "width": width, "dim": dim, "outputs": outputs, "data": data,
-                  "target": _show(matrix) if target is not None else f"drawn from seed {seed}"}
+    parameters = {"depth": depth, "width": width, "dim": dim, "outputs": outputs, "data": data}
+    if target is not None:  # else M is drawn from the seed, which the label shows
+        parameters["target"] = _show(matrix)
     common = dict(name="linear_net", min_loss=0, manifold=constraints, conserved=_balance_quantities(layers),
                   source="Saxe, McClelland, Ganguli, ICLR 2014 (arXiv:1312.6120); Arora, Cohen, Hazan, "
                          "ICML 2018 (arXiv:1802.06509)")
@@ -154,7 +155,8 @@ def linear_net(depth=2, width=2, n=16, dim=None, seed=0, outputs=None, target=No
             tops = [_top_singular_value_squared(layer) for layer in layers]
             lam1 = None if None in tops else tops[0] + tops[1]
         loss = sum(((end_to_end - matrix).applyfunc(lambda e: e**2)), sp.Integer(0)) / 2
-        return Model(loss, params, formula=f"½‖{chain} − M‖²_F", parameters=parameters | ({} if target is not None else {"seed": seed}),
+        drawn = {} if target is not None else {"seed": seed}
+        return Model(loss, params, formula=f"½‖{chain} − M‖²_F", parameters=parameters | drawn,
                      lambda1_on_manifold=lam1,
                      description=f"{depth}-layer linear network {dim}→{width}→{outputs} on whitened data, "
                                  f"target M = {_show(matrix)}.", **common)
