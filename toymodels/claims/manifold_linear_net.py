@@ -214,15 +214,17 @@ def _figure_arrays(run, two_sigma1):
               f"N(0, {OFF_GAMMA}²): c = {STARTS[False][0]} (judged), c = {STARTS[True][0]} (calibrates C)",
        uses=(linear_sweep, flows_from))
 def linear_net_flows(quick=False):
-    comparisons, details = [], {}
+    comparisons, details, artifacts = [], {}, {}
     for optimizer in OPTIMIZERS:
         comparison, run = _flow_comparison(optimizer, quick)
         comparisons.append(comparison)
+        artifacts |= {f"linear_net/{optimizer}/eta": run.eta, f"linear_net/{optimizer}/C": comparison.data["C"]}
+        artifacts |= {f"linear_net/{optimizer}/err/{flow_name(*f)}": run.errors(f) for f in FLOWS}
         if optimizer == "ngd":
             comparisons.append(_order_comparison(optimizer, quick))
         details[optimizer] = {"run status": run.status, "T": run.time,
                               "steps k = T/η²": compare_steps(run.eta, run.time)}
-    return Verdict(comparisons, details=details)
+    return Verdict(comparisons, details=details, artifacts=artifacts)
 
 
 @claim("manifold.linear_net_balances",
