@@ -20,6 +20,16 @@ CONVENTIONS = (f"L = ½‖W2W1 − M‖²_F, M = {[list(r) for r in TARGET]}; λ
                "T = η²k for k optimizer steps; flows start at Φ(θ0), T = 0.")
 
 
+def _per_optimizer(draw):
+    """A figure with one panel per optimizer, ``draw(ax, optimizer, prefix)`` filling each."""
+    fig, axes = new(2, 1, width=11, height=4.4)
+    for ax, optimizer in zip(axes, OPTIMIZERS):
+        draw(ax, optimizer, f"linear_net/{optimizer}")
+        ax.legend(fontsize=7, loc="lower right" if ax.get_yscale() == "log" else "upper right")
+    conventions_note(fig, CONVENTIONS)
+    return fig
+
+
 def _per_eta(artifacts, optimizer, quantity):
     prefix = f"linear_net/{optimizer}"
     return {f"η = {eta:g}": (artifacts[f"{prefix}/{j}/T"], artifacts[f"{prefix}/{j}/{quantity}"])
@@ -31,17 +41,14 @@ def _per_eta(artifacts, optimizer, quantity):
                 "GD and GD on √L for η = 0.08 … 0.005, on λ1 along the limiting flow (wide pale line), down to "
                 "its minimum 2σ1(M) on Γ (dotted).")
 def lambda1_curves(artifacts):
-    fig, axes = new(2, 1, width=11, height=4.4)
     two_sigma1 = float(artifacts["linear_net/two_sigma1"])
-    for ax, optimizer in zip(axes, OPTIMIZERS):
-        prefix = f"linear_net/{optimizer}"
+
+    def draw(ax, optimizer, prefix):
         plot.lambda1_along_manifold(_per_eta(artifacts, optimizer, "lambda1"),
                                     flow=(artifacts[f"{prefix}/flow_T"], artifacts[f"{prefix}/flow_lambda1"]),
                                     minimum=two_sigma1, ax=ax)
         ax.set_title(f"{LABELS[optimizer]}; dotted: 2σ1(M) = {two_sigma1:.4g}", fontsize=9)
-        ax.legend(fontsize=7, loc="upper right")
-    conventions_note(fig, CONVENTIONS)
-    return fig
+    return _per_optimizer(draw)
 
 
 @figure("linear_net_balance", claim="manifold.linear_net_balances",
@@ -49,9 +56,7 @@ def lambda1_curves(artifacts):
                 "flows drive it to 0 (the flattest minima, λ1 = 2σ1(M)), while W1W1ᵀ − W2ᵀW2 as a whole stays "
                 "away from 0 (reported in the claim).")
 def balance_curves(artifacts):
-    fig, axes = new(2, 1, width=11, height=4.4)
-    for ax, optimizer in zip(axes, OPTIMIZERS):
-        prefix = f"linear_net/{optimizer}"
+    def draw(ax, optimizer, prefix):
         for j, (label, (t, imbalance)) in enumerate(_per_eta(artifacts, optimizer, "imbalance").items()):
             ax.plot(t, imbalance, **cycle(j, label=label, linewidth=1.0, markevery=max(1, len(t) // 8)))
         ax.plot(artifacts[f"{prefix}/flow_T"], artifacts[f"{prefix}/flow_imbalance"],
@@ -59,9 +64,7 @@ def balance_curves(artifacts):
         ax.axhline(0.0, **series("min λ1 on Γ", label="balanced top path"))
         ax.set(xlabel="slow time T = η²k", ylabel="σmax(W1)² − σmax(W2)² at Φ(θ_k)")
         ax.set_title(LABELS[optimizer], fontsize=9)
-        ax.legend(fontsize=7, loc="upper right")
-    conventions_note(fig, CONVENTIONS)
-    return fig
+    return _per_optimizer(draw)
 
 
 @figure("linear_net_error", claim="manifold.linear_net_flows",
@@ -69,9 +72,7 @@ def balance_curves(artifacts):
                 "limiting flow (thick) and the three wrong ones (¼ ↔ ⅛, λ1 ↔ log λ1), with the bound C·η "
                 "(C calibrated on another start).")
 def error_against_eta(artifacts):
-    fig, axes = new(2, 1, width=11, height=4.4)
-    for ax, optimizer in zip(axes, OPTIMIZERS):
-        prefix = f"linear_net/{optimizer}"
+    def draw(ax, optimizer, prefix):
         right = flow_name(*OPTIMIZERS[optimizer][1:])
         flows = sorted(k[len(f"{prefix}/err/"):] for k in artifacts if k.startswith(f"{prefix}/err/"))
         eta = artifacts[f"{prefix}/eta"]
@@ -83,9 +84,7 @@ def error_against_eta(artifacts):
         ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels overlap on η = 0.005 … 0.08
         ax.set(ylabel="‖Φ(θ_k) − X(T)‖₂")
         ax.set_title(f"{LABELS[optimizer]}: right flow {right}", fontsize=9)
-        ax.legend(fontsize=7, loc="lower right")
-    conventions_note(fig, CONVENTIONS)
-    return fig
+    return _per_optimizer(draw)
 
 
 @figure("linear_net_eos", claim="eos.linear_net",
