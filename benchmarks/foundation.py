@@ -69,7 +69,7 @@ def derive_and_compile_every_model():
         f.loss(theta), f.grad(theta), f.hess(theta), f.eigh(theta), f.hvp(theta, theta), f.d3(theta, theta, theta)
         first = time.perf_counter() - start
         extra = ""
-        if params:  # the order-2 BEA field of pf.linear_net, a further symbolic derivation
+        if params:  # the order-2 BEA field of pf.linear_net (composed from hvp and d3, compiled here)
             start = time.perf_counter()
             tm.flows.modified(m, 0.1, 2)(theta)
             extra = f" (+ BEA-2 field {time.perf_counter() - start:.3f} s)"

@@ -24,24 +24,29 @@ from .field import VectorField
 MAX_ORDER = 5
 
 
-#: Polynomial coefficients are expanded (shorter compiled code) up to this many parameters; beyond,
-#: expansion grows combinatorially (the 2×2×2 linear net, d = 8: 10 s of an 11 s order-2 derivation).
-EXPAND_MAX_DIM = 4
-
-
 def _expanded(matrix):
     return matrix.applyfunc(sp.expand) if all(e.is_polynomial() for e in matrix) else matrix
+
+
+#: Orders whose coefficients are closed forms in ∇L, H and ∇³L (f_1 = −½H∇L, f_2 = −⅓H²∇L −
+#: (1/12)∇³L[∇L, ∇L], derivations/bea_coefficients.py): :func:`modified` composes them from the compiled
+#: Hessian-vector and third-derivative products instead of deriving the Lie series (order 2 on the
+#: 2×3×2 linear network, d = 12, took 7 s to derive that way).
+CLOSED_FORM_ORDER = 2
+
+
+def _check_order(order):
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or not 0 <= order <= MAX_ORDER:
+        raise InvalidInputError(f"the order of a modified flow must be an integer in [0, {MAX_ORDER}], "
+                                f"got {order!r}; orders above {MAX_ORDER} take too long to derive "
+                                "symbolically (the Lie series grows combinatorially)")
 
 
 @lru_cache(maxsize=None)
 def bea_coefficients(model, order) -> tuple:
     """(f_0, …, f_order) as SymPy column vectors in the model's parameters."""
-    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or not 0 <= order <= MAX_ORDER:
-        raise InvalidInputError(f"the order of a modified flow must be an integer in [0, {MAX_ORDER}], "
-                                f"got {order!r}; orders above {MAX_ORDER} take too long to derive "
-                                "symbolically (the Lie series grows combinatorially)")
+    _check_order(order)
     params = model.params
-    expand = _expanded if model.dim <= EXPAND_MAX_DIM else (lambda matrix: matrix)
     jacobians = {}
 
     def jac(key, vector):
@@ -64,10 +69,10 @@ def bea_coefficients(model, order) -> tuple:
                 for a in range(p + 1):
                     if a in power_series and p - a < n:
                         total += jac(keys[a], power_series[a]) * coefficients[p - a]
-                new_series[p], new_keys[p] = expand(total), ("P", n, j, p)
+                new_series[p], new_keys[p] = _expanded(total), ("P", n, j, p)
             power_series, keys = new_series, new_keys
             top += power_series[highest] / sp.factorial(j)
-        coefficients.append(expand(-top))
+        coefficients.append(_expanded(-top))
     return tuple(coefficients)
 
 
@@ -82,16 +87,40 @@ def modified(model, lr, order) -> VectorField:
     """The order-``order`` modified flow Σ_{i≤order} lr^i f_i of GD with learning rate ``lr``.
 
     order 0 is gradient flow, 1 the IGR flow −∇L − (η/2)H∇L, 2 adds
-    −η²[(1/3)H²∇L + (1/12)∇³L[∇L, ∇L]].
+    −η²[(1/3)H²∇L + (1/12)∇³L[∇L, ∇L]]; these are composed from the compiled products
+    (CLOSED_FORM_ORDER), higher orders compiled from :func:`bea_coefficients`.
     """
     lr = positive_number(lr, "lr")
-    parts = _compiled_coefficients(model, order)
+    _check_order(order)
     numeric = model.numeric
-
-    def field(theta):
-        theta = numeric._theta(theta)
-        return sum(lr**i * f(theta) for i, f in enumerate(parts))
+    field = _closed_form(numeric, lr, order) if order <= CLOSED_FORM_ORDER else _lie_series(model, lr, order)
 
     names = {0: "gradient flow", 1: "IGR flow", 2: "order-2 BEA flow"}
     return VectorField(f"bea{order}", names.get(order, f"order-{order} BEA flow"), field, model, lr,
                        meta={"order": order})
+
+
+def _closed_form(numeric, lr, order):
+    """The field of order ≤ 2 from ∇L, H∇L, H²∇L and ∇³L[∇L, ∇L] (CLOSED_FORM_ORDER)."""
+
+    def field(theta):
+        theta = numeric._theta(theta)
+        grad = numeric.grad(theta)
+        if order == 0:
+            return -grad
+        hg = numeric.hvp(theta, grad)
+        value = -grad - lr / 2 * hg
+        if order == 2:
+            value = value - lr**2 * (numeric.hvp(theta, hg) / 3 + numeric.d3(theta, grad, grad) / 12)
+        return value
+    return field
+
+
+def _lie_series(model, lr, order):
+    """The field Σ_{i≤order} lr^i f_i from the symbolic coefficients (:func:`bea_coefficients`)."""
+    parts, numeric = _compiled_coefficients(model, order), model.numeric
+
+    def field(theta):
+        theta = numeric._theta(theta)
+        return sum(lr**i * f(theta) for i, f in enumerate(parts))
+    return field
