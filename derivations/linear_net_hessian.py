@@ -34,7 +34,8 @@ def _assert_digits(a, b, what):
 def derive() -> Page:
     page = Page("Two-layer linear network ½‖W2W1 − M‖²_F: Hessian on Γ, λ1 and its minimum 2σ1(M)",
                 "Mulayoff & Michaeli, ICML 2020, arXiv:2002.04710 (flat minima of linear networks); Arora, "
-                "Cohen, Hazan, ICML 2018, arXiv:1802.06509, Thm 1 (balancedness); docs/theory/manifold.md")
+                "Cohen, Hazan, ICML 2018, arXiv:1802.06509, and Du, Hu, Lee, NeurIPS 2018, arXiv:1806.00900 "
+                "(balancedness); docs/theory/manifold.md")
     w1, w2, m = _matrix("a", 2, 2), _matrix("b", 2, 2), _matrix("m", 2, 2)
     params = list(w1) + list(w2)
     residual = w2 * w1 - m

@@ -14,7 +14,8 @@ manifold.md). A rank-deficient M is refused: its equations are redundant (∂P/�
 Γ), so Γ has a smaller codimension than the count of equations says.
 
 Gradient flow conserves W_iW_iᵀ − W_{i+1}ᵀW_{i+1} for every pair of consecutive layers
-(Arora, Cohen, Hazan, ICML 2018, arXiv:1802.06509, Thm 1), whatever the data: the upper
+(Arora, Cohen, Hazan, ICML 2018, arXiv:1802.06509; Du, Hu, Lee, NeurIPS 2018, arXiv:1806.00900;
+asserted symbolically in derivations/linear_net_hessian.py), whatever the data: the upper
 triangles of these symmetric width×width matrices are declared. They are (D − 1)·w(w + 1)/2
 quantities against d − outputs·dim directions along Γ, usually fewer, so they do not pin the
 limit map Φ and :func:`toymodels.limit_map.limit_map` integrates gradient flow instead.
