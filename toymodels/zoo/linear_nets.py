@@ -24,7 +24,9 @@ For D = 2 on whitened data, the Hessian on Γ is JᵀJ with J(dW1, dW2) = dW2 W1
 λ1 = σmax(W1)² + σmax(W2)² ≥ 2σmax(W1)σmax(W2) ≥ 2σ1(M), with equality exactly where
 σmax(W1) = σmax(W2) = √σ1(M): the top singular path is balanced (Mulayoff & Michaeli, ICML 2020,
 arXiv:2002.04710, on flat minima of linear networks; derived and checked in
-derivations/linear_net_hessian.py). It is stated where each layer has a side of size ≤ 2 (the
+derivations/linear_net_hessian.py). If σ1(M) = σ2(M) (e.g. M = I) λ1 is not simple at those
+flattest points, where the limiting flows of toymodels.flows are then undefined; the entry is
+still built, since Γ itself is regular. It is stated where each layer has a side of size ≤ 2 (the
 smaller Gram matrix is then at most 2×2 and σmax² has a closed form).
 """
 
