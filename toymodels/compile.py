@@ -96,6 +96,9 @@ class NumericModel:
     shared by all θ, or (..., B) for one mini-batch per θ.
     """
 
+    #: The array namespace the optimizers of :mod:`toymodels.optim` compute with.
+    xp = np
+
     def __init__(self, model):
         self.model = model
         self.dim = model.dim

@@ -1,0 +1,29 @@
+"""Backend choice, with and without JAX installed (the NumPy path must stand alone)."""
+
+import numpy as np
+import pytest
+
+from toymodels import backend, optim, simulate, zoo
+from toymodels.errors import UnsupportedError
+
+
+@pytest.fixture
+def without_jax(monkeypatch):
+    monkeypatch.setattr(backend, "jax_available", lambda: False)
+
+
+def test_auto_falls_back_to_numpy_without_jax(without_jax):
+    assert backend.resolve("auto", steps=10**6, starts=10**4) == "numpy"
+    run = simulate(zoo.get("two_layer_scalar"), optim.GD(0.1), np.ones((2, 2)), backend.AUTO_MIN_STEPS,
+                   record=(), save_every=1000)
+    assert run.meta["backend"] == "numpy" and list(run.status) == ["finished"] * 2
+
+
+def test_asking_for_jax_without_it_says_how_to_install(without_jax):
+    with pytest.raises(UnsupportedError, match=r"toymodels\[jax\]"):
+        simulate(zoo.get("two_layer_scalar"), optim.GD(0.1), np.ones(2), 3, backend="jax")
+
+
+def test_auto_uses_numpy_for_short_runs():
+    assert backend.resolve("auto", steps=100, starts=10) == "numpy"
+    assert backend.resolve("numpy", steps=10**6, starts=10**6) == "numpy"

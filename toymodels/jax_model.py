@@ -1,0 +1,83 @@
+"""The JAX engine's view of a model: its loss compiled from the SymPy expression for
+``jax.numpy``, and the derivatives by JAX's autodiff (``jax.grad``, forward-over-reverse
+Hessian-vector products), not by symbolic differentiation.
+
+Symbolic derivatives of a loss with data swell (the per-sample Hessian of ``tanh_net`` at
+d = 150 takes about half a minute to derive and compile), while autodiff of the compiled loss
+costs a few passes through it; the tests hold the two to 1e-12 (``tests/test_engine.py``). The
+functions take θ of shape (..., d) and the same ``batch`` argument as
+:class:`~toymodels.compile.NumericModel`, so the optimizers of :mod:`toymodels.optim` run on
+either one. They are traced inside the engine's jitted loops; call them under
+:func:`toymodels.backend.x64`.
+"""
+
+import weakref
+
+import jax
+import jax.numpy as jnp
+import sympy as sp
+
+from .backend import x64
+from .compile import NumericModel
+from .functions import JAX_FUNCTIONS
+
+
+class JaxModel:
+    """Loss, gradient, Hessian-vector product, Hessian and sharpness of a model in ``jax.numpy``."""
+
+    xp = jnp
+
+    def __init__(self, model):
+        self.model = model
+        self.dim = model.dim
+        self.numpy = model.numeric  # input checks and the symbolic reference
+        arguments = list(model.params) + list(model.sample_symbols)
+        self._sample_loss = sp.lambdify(arguments, model.sample_loss, modules=[JAX_FUNCTIONS, "jax"],
+                                        cse=True, docstring_limit=0)
+
+    def _theta(self, theta, what="theta"):
+        return NumericModel._theta(self.numpy, theta, what)
+
+    def _rows(self, batch):
+        """Sample columns (each (..., B)) for ``batch``: None for all samples, (B,) or (..., B)."""
+        data = jnp.asarray(self.model.data)
+        rows = data if batch is None else data[jnp.asarray(batch)]
+        return [rows[..., j] for j in range(rows.shape[-1])]
+
+    def loss(self, x, batch=None):
+        """L(θ) (or L_B), shape (...): the compiled loss broadcast over states and samples."""
+        components = [x[..., i] for i in range(self.dim)]
+        if not self.model.has_data:
+            return jnp.broadcast_to(self._sample_loss(*components), x.shape[:-1])
+        columns = self._rows(batch)
+        values = self._sample_loss(*[c[..., None] for c in components], *columns)
+        shape = jnp.broadcast_shapes(x.shape[:-1] + (1,), columns[0].shape)
+        return jnp.broadcast_to(values, shape).mean(axis=-1)
+
+    def grad(self, x, batch=None):
+        """∇L(θ), shape (..., d): reverse mode through the summed loss (states are independent)."""
+        return jax.grad(lambda y: self.loss(y, batch).sum())(x)
+
+    def hvp(self, x, v, batch=None):
+        """H(θ) v, shape (..., d): forward mode over the gradient, without forming H."""
+        return jax.jvp(lambda y: self.grad(y, batch), (x,), (jnp.broadcast_to(v, x.shape),))[1]
+
+    def hess(self, x, batch=None):
+        """∇²L(θ), shape (..., d, d): d Hessian-vector products at once."""
+        eye = jnp.eye(self.dim, dtype=x.dtype)
+        columns = jax.vmap(lambda e: self.hvp(x, e, batch), out_axes=-1)(eye)
+        return 0.5 * (columns + jnp.swapaxes(columns, -1, -2))  # exact symmetry for eigvalsh
+
+    def sharpness(self, x, batch=None):
+        """λ1(∇²L(θ)), shape (...), from the dense Hessian."""
+        return jnp.linalg.eigvalsh(self.hess(x, batch))[..., -1]
+
+
+_ENGINES = weakref.WeakKeyDictionary()
+
+
+def engine(model) -> JaxModel:
+    """The :class:`JaxModel` of ``model``, built once per model object (and dropped with it)."""
+    if model not in _ENGINES:
+        _ENGINES[model] = JaxModel(model)
+    return _ENGINES[model]

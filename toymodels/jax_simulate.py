@@ -1,0 +1,160 @@
+"""The JAX engine's run loop: :func:`toymodels.simulate` with ``backend="jax"``.
+
+One jitted function runs every start at once: an outer ``lax.scan`` over the save intervals and
+an inner ``lax.fori_loop`` over the optimizer steps of one interval, with the optimizer's own
+``step`` (written once against ``xp``, :mod:`toymodels.optim`) traced on
+:class:`~toymodels.jax_model.JaxModel`. Recording, saving, divergence and statuses follow the
+NumPy loop of :mod:`toymodels.simulate` step for step (``tests/test_engine.py`` holds the two to
+1e-12 and to the same statuses at the same steps). Floating-point hyper-parameters (learning
+rates, β, p) are arguments of the compiled loop, so a sweep over them compiles once. Nothing here
+is specific to a CPU: on a machine where JAX sees a GPU the same loop runs there.
+"""
+
+import copy
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import status as statuses
+from .backend import x64
+from .jax_model import engine
+from .optim import GivenBatches, draw_batches
+
+_CODE = {label: code for code, label in enumerate(statuses.ALL)}
+
+
+class JaxRandom:
+    """Mini-batches from a JAX key, by the rule of :func:`toymodels.optim.draw_batches`."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def _next(self):
+        self.key, sub = jax.random.split(self.key)
+        return sub
+
+    def integers(self, low, high, size):
+        return jax.random.randint(self._next(), size, low, high)
+
+    def random(self, size):
+        return jax.random.uniform(self._next(), size, dtype=jnp.float64)
+
+    def draw_batches(self, n_samples, batch_size, shape, replace):
+        return draw_batches(n_samples, batch_size, shape, self, replace)
+
+
+def _split_hyper(optimizer):
+    """(traced, static): floating-point hyper-parameters become arguments of the compiled loop;
+    integers and flags (batch size, sampling scheme) fix array shapes and stay constants."""
+    traced, static = {}, {}
+    for name, value in vars(optimizer).items():
+        is_float = isinstance(value, float) or (isinstance(value, np.ndarray) and value.dtype.kind == "f")
+        (traced if is_float else static)[name] = value
+    return traced, static
+
+
+_COMPILED = {}
+
+
+def run(model, optimizer, x, plan, record, metrics, *, seed, max_norm, tol, batches):
+    """Run on the engine; returns NumPy arrays (xs, metric values, lrs, status, stop_step)."""
+    numeric = engine(model)
+    traced, static = _split_hyper(optimizer)
+    key = (numeric, type(optimizer), tuple(sorted(static.items())), tuple(record), plan.save_every,
+           plan.n_full, plan.remainder, float(max_norm), tol is None, batches is None)
+    with x64():
+        if key not in _COMPILED:
+            _COMPILED[key] = jax.jit(_loop(numeric, optimizer, static, plan, record, metrics, max_norm,
+                                           tol is None, batches is None))
+        hyper = {k: jnp.asarray(v) for k, v in traced.items()}
+        out = _COMPILED[key](jnp.asarray(x), hyper, jnp.asarray(0.0 if tol is None else tol),
+                             jax.random.key(seed), None if batches is None else jnp.asarray(batches))
+        xs, values, lrs, code, stop = jax.device_get(out)
+    status = np.asarray(statuses.ALL, dtype=object)[code]
+    return (np.asarray(xs), {k: np.asarray(v) for k, v in values.items()}, np.asarray(lrs), status,
+            np.asarray(stop, dtype=np.int64))
+
+
+def _loop(numeric, prototype, static, plan, record, metrics, max_norm, no_tol, no_batches):
+    """The run as a function of (x0, traced hyper-parameters, tol, key, batches)."""
+    squared_bound = float(max_norm) ** 2 if max_norm < 1e150 else None
+    diverged, converged = _CODE[statuses.DIVERGED], _CODE[statuses.CONVERGED]
+
+    def evaluate(x):
+        return {name: metrics[name](numeric, x) for name in record}
+
+    def stop(flags, mask, code, k):
+        active, status, stop_step = flags
+        newly = mask & active
+        return active & ~mask, jnp.where(newly, code, status), jnp.where(newly, k, stop_step)
+
+    def function(x0, hyper, tol, key, batches):
+        optimizer = copy.copy(prototype)
+        optimizer.__dict__.update(hyper)
+
+        def one_step(k, i, carry):
+            x, state, flags, lr0 = carry
+            rng = JaxRandom(jax.random.fold_in(key, k)) if no_batches else GivenBatches(batches[k])
+            step = optimizer.step(numeric, x, state, rng)
+            if squared_bound is not None:  # "not ≤" also catches NaN and inf entries
+                bad = ~(jnp.einsum("...i,...i->...", step.x, step.x) <= squared_bound)
+            else:
+                bad = ~jnp.all(jnp.isfinite(step.x), axis=-1) | (jnp.linalg.norm(step.x, axis=-1) > max_norm)
+            active = flags[0]
+            lr0 = jnp.where(i == 0, jnp.where(active, step.lr, 0.0), lr0)
+            moving = (active & ~bad)[..., None]
+            x = jnp.where(moving, step.x, x)
+            if step.state is not None:
+                state = jnp.where(moving, step.state, state)
+            flags = stop(flags, bad, diverged, k)  # the state after step k is the last valid one
+            if step.stationary is not None:
+                flags = stop(flags, step.stationary, converged, k)
+            if not no_tol:
+                flags = stop(flags, jnp.linalg.norm(numeric.grad(x), axis=-1) <= tol, converged, k + 1)
+            return x, state, flags, lr0
+
+        def segment(length):
+            def advance(carry, start):
+                x, state, flags, previous = carry
+
+                def steps(inner):
+                    return jax.lax.fori_loop(0, length, lambda i, c: one_step(start + i, i, c), inner)
+
+                inner = (x, state, flags, jnp.zeros(x.shape[:-1]))
+                x, state, flags, lr0 = jax.lax.cond(flags[0].any(), steps, lambda c: c, inner)
+                values = evaluate(x)
+                bad = _not_finite(values, x)  # keep the previous saved state for starts that just broke
+                flags = stop(flags, bad, diverged, start)  # the previous saved step
+                x = jnp.where(bad[..., None], previous[0], x)
+                values = {name: jnp.where(bad, previous[1][name], v) for name, v in values.items()}
+                return (x, state, flags, (x, values)), (x, values, lr0)
+            return advance
+
+        batch = x0.shape[:-1]
+        values = evaluate(x0)
+        flags = (jnp.ones(batch, dtype=bool), jnp.zeros(batch, dtype=jnp.int32),
+                 jnp.full(batch, plan.steps, dtype=jnp.int64))
+        flags = stop(flags, _not_finite(values, x0), diverged, 0)  # undefined at the start
+        state = prototype.init_state(numeric, x0)
+        carry = (x0, state, flags, (x0, values))
+        starts = jnp.arange(plan.n_full) * plan.save_every
+        carry, (xs, saved, lrs) = jax.lax.scan(segment(plan.save_every), carry, starts)
+        xs = jnp.concatenate([x0[None], xs])
+        saved = {name: jnp.concatenate([values[name][None], saved[name]]) for name in record}
+        if plan.remainder:
+            carry, (x_last, last, lr_last) = segment(plan.remainder)(carry, plan.n_full * plan.save_every)
+            xs = jnp.concatenate([xs, x_last[None]])
+            saved = {name: jnp.concatenate([saved[name], last[name][None]]) for name in record}
+            lrs = jnp.concatenate([lrs, lr_last[None]])
+        _, status, stop_step = carry[2]
+        return xs, saved, lrs, status, stop_step
+
+    return function
+
+
+def _not_finite(values, x):
+    bad = jnp.zeros(x.shape[:-1], dtype=bool)
+    for v in values.values():
+        bad = bad | ~jnp.isfinite(v)
+    return bad
