@@ -2,7 +2,9 @@
 ``jax.numpy``, and the derivatives by JAX's autodiff (``jax.grad``, forward-over-reverse
 Hessian-vector products), not by symbolic differentiation.
 
-Symbolic derivatives of a loss with data swell (the per-sample Hessian of ``tanh_net`` at
+Sums of identical terms (the units of a network) are compiled as one vectorized template
+(:mod:`toymodels.vectorize`), which keeps XLA's compile time small. Symbolic derivatives of a loss
+with data swell (the per-sample Hessian of ``tanh_net`` at
 d = 150 takes about half a minute to derive and compile), while autodiff of the compiled loss
 costs a few passes through it; the tests hold the two to 1e-12 (``tests/test_engine.py``). The
 functions take θ of shape (..., d) and the same ``batch`` argument as
@@ -20,6 +22,11 @@ import sympy as sp
 from .backend import x64
 from .compile import NumericModel
 from .functions import JAX_FUNCTIONS
+from .vectorize import group_sums
+
+
+def _lambdify(arguments, expr):
+    return sp.lambdify(arguments, expr, modules=[JAX_FUNCTIONS, "jax"], cse=True, docstring_limit=0)
 
 
 class JaxModel:
@@ -31,9 +38,10 @@ class JaxModel:
         self.model = model
         self.dim = model.dim
         self.numpy = model.numeric  # input checks and the symbolic reference
-        arguments = list(model.params) + list(model.sample_symbols)
-        self._sample_loss = sp.lambdify(arguments, model.sample_loss, modules=[JAX_FUNCTIONS, "jax"],
-                                        cse=True, docstring_limit=0)
+        outer, self._groups = group_sums(model.sample_loss, model.params)
+        samples = list(model.sample_symbols)
+        self._outer = _lambdify([*model.params, *(g.symbol for g in self._groups), *samples], outer)
+        self._templates = [_lambdify([*g.placeholders, *samples], g.template) for g in self._groups]
 
     def _theta(self, theta, what="theta"):
         return NumericModel._theta(self.numpy, theta, what)
@@ -48,11 +56,20 @@ class JaxModel:
         """L(θ) (or L_B), shape (...): the compiled loss broadcast over states and samples."""
         components = [x[..., i] for i in range(self.dim)]
         if not self.model.has_data:
-            return jnp.broadcast_to(self._sample_loss(*components), x.shape[:-1])
+            sums = [self._sum(g, f, x, []) for g, f in zip(self._groups, self._templates)]
+            return jnp.broadcast_to(self._outer(*components, *sums), x.shape[:-1])
         columns = self._rows(batch)
-        values = self._sample_loss(*[c[..., None] for c in components], *columns)
+        sums = [self._sum(g, f, x[..., None, :], columns) for g, f in zip(self._groups, self._templates)]
+        values = self._outer(*[c[..., None] for c in components], *sums, *columns)
         shape = jnp.broadcast_shapes(x.shape[:-1] + (1,), columns[0].shape)
         return jnp.broadcast_to(values, shape).mean(axis=-1)
+
+    @staticmethod
+    def _sum(group, template, x, columns):
+        """A group of identical terms (:mod:`toymodels.vectorize`) as one template on gathered
+        parameter vectors, summed over the terms (the trailing axis)."""
+        vectors = [x[..., group.index[:, i]] for i in range(len(group.placeholders))]
+        return template(*vectors, *[c[..., None] for c in columns]).sum(axis=-1)
 
     def grad(self, x, batch=None):
         """∇L(θ), shape (..., d): reverse mode through the summed loss (states are independent)."""
