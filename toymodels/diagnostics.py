@@ -25,8 +25,9 @@ from math import comb, lgamma, log
 
 import numpy as np
 import sympy as sp
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
+from . import backend as backends
+from . import lanczos
 from .errors import InvalidInputError, SingularError, ToyModelError, UnsupportedError
 from .optim import draw_batches
 
@@ -59,52 +60,71 @@ def finite_states(model, theta, what="theta"):
 
 
 # -- sharpness -------------------------------------------------------------------------------
-def sharpness(model, theta, *, batch=None, method="auto", tol=1e-12, seed=0):
-    """λ1 of ∇²L (or of ∇²L_B for a batch of sample indices) at states ``theta`` (..., d).
+def sharpness(model, theta, *, batch=None, method="auto", tol=1e-12, seed=0, backend="auto"):
+    """λ1 of ∇²L (or of ∇²L_B for sample indices ``batch``, (B,) or one row per state) at
+    states ``theta`` (..., d).
 
     ``method``: ``"dense"`` uses the compiled Hessian and its closed-form or LAPACK
-    eigenvalues (batched over states); ``"lanczos"`` runs implicitly restarted Lanczos
-    (ARPACK, :func:`scipy.sparse.linalg.eigsh`, largest algebraic eigenvalue, relative
-    tolerance ``tol``) on compiled Hessian-vector products, one state at a time, without
-    forming H; ``"auto"`` is dense up to d = :data:`DENSE_MAX_DIM`. ``seed`` fixes the
-    Lanczos start vector, so results are reproducible.
+    eigenvalues (batched over states); ``"lanczos"`` runs Lanczos on Hessian-vector products for
+    all states at once (:mod:`toymodels.lanczos`), without forming H, until every state's Ritz
+    residual is at most ``tol``·‖H‖ (so an eigenvalue lies within that distance; the iteration
+    count doubles up to d, where the Krylov space is exhausted); ``"auto"`` is dense up to
+    d = :data:`DENSE_MAX_DIM`. ``seed`` fixes the Lanczos start vector, so results are
+    reproducible. ``backend``: ``"numpy"`` (symbolic derivatives), ``"jax"`` (the engine's
+    autodiff, :mod:`toymodels.jax_model`) or ``"auto"`` (JAX for large workloads, if installed).
     """
     theta = finite_states(model, theta)
     if method == "auto":
         method = "dense" if model.dim <= DENSE_MAX_DIM else "lanczos"
-    if method == "dense":
-        values = model.numeric.sharpness(theta, batch)
-    elif method == "lanczos":
-        values = _lanczos_top(model, theta, batch, tol, seed)
-    else:
+    if method not in ("dense", "lanczos"):
         raise InvalidInputError(f"method must be 'auto', 'dense' or 'lanczos', got {method!r}")
+    states = int(np.prod(theta.shape[:-1], dtype=np.int64))
+    chosen = backends.resolve(backend, starts=states * model.dim ** 2)
+    if method == "dense":
+        if chosen == backends.JAX:
+            values = engine(model).call("sharpness", theta, batch=batch)
+        else:
+            values = model.numeric.sharpness(theta, batch)
+    else:
+        values = _lanczos_top(model, theta, batch, tol, seed, chosen)
     if not np.all(np.isfinite(values)):
         raise InvalidInputError(f"the Hessian of {model.label()} is not finite at some of the states "
                                 "(the loss overflows there); sharpness is undefined")
     return values
 
 
-def _lanczos_top(model, theta, batch, tol, seed):
-    numeric, d = model.numeric, model.dim
-    if d < 3:
-        raise InvalidInputError(f"Lanczos needs d >= 3 (got d = {d}); use method='dense'")
-    if batch is not None and np.ndim(batch) != 1:
-        raise InvalidInputError("with method='lanczos' the batch must be one index array (B,) shared by "
-                                "all states; use method='dense' for one batch per state")
+def _lanczos_top(model, theta, batch, tol, seed, chosen):
+    d = model.dim
     flat = theta.reshape(-1, d)
-    start = np.random.default_rng(seed).standard_normal(d)
-    values = np.empty(len(flat))
-    # ARPACK works on one operator at a time; Lanczos is for large d, where each state is costly
-    # and the dense path would have to form and decompose a d×d Hessian per state.
-    for i, point in enumerate(flat):
-        operator = LinearOperator((d, d), matvec=lambda v, p=point: numeric.hvp(p, np.ravel(v), batch),
-                                  dtype=float)
-        try:
-            values[i] = eigsh(operator, k=1, which="LA", v0=start, tol=tol, return_eigenvectors=False)[0]
-        except ArpackNoConvergence:
-            raise ToyModelError(f"Lanczos did not converge at state {i} of {model.label()} (tol {tol:g}); "
-                                "raise tol or use method='dense'") from None
-    return values.reshape(theta.shape[:-1])
+    if batch is not None:
+        batch = np.asarray(batch)
+        model.numeric.samples(batch)  # checks the indices
+        if batch.ndim > 1:
+            batch = np.broadcast_to(batch, (*theta.shape[:-1], batch.shape[-1])).reshape(len(flat), -1)
+    start = lanczos.start_vectors(seed, len(flat), d)
+    iterations = lanczos.first_iterations(d)
+    while True:
+        if chosen == backends.JAX:
+            top, residual, norm = engine(model).lanczos_top(flat, start, iterations, batch)
+        else:
+            top, residual, norm = lanczos.top_eigenvalue(
+                lambda v: model.numeric.hvp(flat, v, batch), start, iterations, np,
+                lanczos.numpy_loop, lanczos.numpy_set_at)
+        if np.all(residual <= tol * norm) or not np.all(np.isfinite(top)):
+            return top.reshape(theta.shape[:-1])
+        if iterations == d:
+            worst = int(np.argmax(residual / np.maximum(norm, 1e-300)))
+            raise ToyModelError(f"Lanczos did not reach tol {tol:g} at state {worst} of {model.label()} "
+                                f"after d = {d} iterations (residual {residual[worst]:.2e}, ‖H‖ "
+                                f"{norm[worst]:.2e}); raise tol or use method='dense'")
+        iterations = min(d, 2 * iterations)
+
+
+def engine(model):
+    """The JAX engine's model (imported only when the JAX backend is chosen)."""
+    from .jax_model import engine as build
+
+    return build(model)
 
 
 # -- per-sample quantities -----------------------------------------------------------------------

@@ -17,11 +17,13 @@ import weakref
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import sympy as sp
 
 from .backend import x64
 from .compile import NumericModel
 from .functions import JAX_FUNCTIONS
+from .lanczos import top_eigenvalue
 from .vectorize import group_sums
 
 
@@ -38,6 +40,7 @@ class JaxModel:
         self.model = model
         self.dim = model.dim
         self.numpy = model.numeric  # input checks and the symbolic reference
+        self._jitted = {}
         outer, self._groups = group_sums(model.sample_loss, model.params)
         samples = list(model.sample_symbols)
         self._outer = _lambdify([*model.params, *(g.symbol for g in self._groups), *samples], outer)
@@ -88,6 +91,29 @@ class JaxModel:
     def sharpness(self, x, batch=None):
         """λ1(∇²L(θ)), shape (...), from the dense Hessian."""
         return jnp.linalg.eigvalsh(self.hess(x, batch))[..., -1]
+
+
+    def call(self, name, *arrays, batch=None):
+        """Evaluate method ``name`` jitted, in double precision, on NumPy inputs; NumPy output."""
+        key = (name, batch is None)
+        if key not in self._jitted:
+            method = getattr(self, name)
+            self._jitted[key] = jax.jit(lambda *a: method(*a[:-1], batch=a[-1]))
+        with x64():
+            return np.asarray(self._jitted[key](*arrays, batch))
+
+    def lanczos_top(self, theta, start, iterations, batch=None):
+        """:func:`toymodels.lanczos.top_eigenvalue` at states ``theta`` (N, d), jitted per
+        iteration count; ``batch`` None, (B,) or (N, B)."""
+        key = ("lanczos", iterations, batch is None)
+        if key not in self._jitted:
+            def run(theta, start, batch):
+                return top_eigenvalue(lambda v: self.hvp(theta, v, batch), start, iterations, jnp,
+                                      lambda n, body, carry: jax.lax.fori_loop(0, n, body, carry),
+                                      lambda a, index, value: a.at[index].set(value))
+            self._jitted[key] = jax.jit(run)
+        with x64():
+            return tuple(np.asarray(a) for a in self._jitted[key](theta, start, batch))
 
 
 _ENGINES = weakref.WeakKeyDictionary()
