@@ -173,3 +173,46 @@ def test_bad_batches_are_rejected():
         simulate(TWO_LAYER, optim.GD(0.1), np.zeros(2), 5, batches=np.zeros((5, 3), dtype=int))
     with pytest.raises(InvalidInputError, match="backend"):
         simulate(TWO_LAYER, optim.GD(0.1), np.zeros(2), 5, backend="torch")
+
+
+# -- diagnostics ---------------------------------------------------------------------------------
+def test_sharpness_on_both_backends_and_both_methods():
+    m = zoo.get("tanh_net", width=12, n=10, frequency=2.0)
+    theta = np.random.default_rng(5).normal(size=(2, 3, m.dim)) * 0.6
+    reference = np.linalg.eigvalsh(m.numeric.hess(theta))[..., -1]
+    from toymodels import diagnostics
+    for b in ("numpy", "jax"):
+        for method in ("dense", "lanczos"):
+            values = diagnostics.sharpness(m, theta, method=method, backend=b)
+            assert values.shape == (2, 3) and relative_error(values, reference) <= 1e-10, (b, method)
+
+
+def test_lanczos_finds_the_largest_algebraic_eigenvalue_when_all_are_negative():
+    from toymodels import diagnostics
+    # H = -diag(1, 2, …, 8) - 0.1·(all ones): every eigenvalue negative, λ1 closest to zero
+    m = Model.from_string(" + ".join(f"-{k}*x{k}**2/2" for k in range(1, 9)) + " - 0.1*(" + "+".join(
+        f"x{k}" for k in range(1, 9)) + ")**2/2", params=" ".join(f"x{k}" for k in range(1, 9)))
+    theta = np.zeros((2, 8))
+    expected = np.linalg.eigvalsh(-np.diag(np.arange(1.0, 9.0)) - 0.1)[-1]
+    assert expected < 0
+    for b in ("numpy", "jax"):
+        values = diagnostics.sharpness(m, theta, method="lanczos", backend=b)
+        assert np.max(np.abs(values - expected)) <= 1e-12 * 8
+        # the largest eigenvalue in magnitude (what unshifted power iteration finds) is rejected
+        assert np.min(np.abs(values - np.linalg.eigvalsh(-np.diag(np.arange(1.0, 9.0)) - 0.1)[0])) > 7
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_same_minibatch_sharpness_exactly_enumerated(replace):
+    from toymodels import diagnostics
+    m = zoo.get("tanh_net", width=3, n=7)
+    theta = np.random.default_rng(6).normal(size=(3, m.dim))
+    numpy_bs, jax_bs = (diagnostics.minibatch_curvatures(m, theta, 3, replace=replace, backend=b)
+                        for b in ("numpy", "jax"))
+    assert numpy_bs[0].exact and jax_bs[0].exact
+    for ours, reference in zip(jax_bs, numpy_bs):
+        assert relative_error(ours.value, reference.value) <= 1e-12
+    monte_carlo = [diagnostics.minibatch_sharpness(m, theta, 3, n_batches=64, seed=2, backend=b)
+                   for b in ("numpy", "jax")]
+    assert relative_error(monte_carlo[1].value, monte_carlo[0].value) <= 1e-12
+    assert relative_error(monte_carlo[1].stderr, monte_carlo[0].stderr) <= 1e-9

@@ -15,13 +15,24 @@ from .errors import InvalidInputError, UnsupportedError
 NUMPY, JAX, AUTO = "numpy", "jax", "auto"
 BACKENDS = (AUTO, NUMPY, JAX)
 
-#: ``auto`` runs a simulation on JAX from this many optimizer steps times starts on. Below it the
-#: NumPy loop finishes before JAX has compiled its loop (about 0.2–1 s on 2 CPU cores;
-#: ``python -m benchmarks engine`` measures both).
+#: ``auto`` runs a simulation on JAX from this many optimizer steps times starts on, or from
+#: ``AUTO_MIN_STEPS`` steps: below both the NumPy loop finishes before JAX has compiled its loop
+#: (about 0.2–1 s on 2 CPU cores), above them a NumPy step's tens of µs of Python overhead add
+#: up (``python -m benchmarks engine`` measures both).
 AUTO_MIN_WORK = 2_000_000
-#: ... and from this many steps: a NumPy step costs tens of µs of Python overhead whatever the
-#: batch, which the engine's compiled loop does not pay.
 AUTO_MIN_STEPS = 5_000
+#: ``auto`` evaluates diagnostics (Hessians, sharpness) on JAX from this many states × d² on.
+AUTO_MIN_DIAGNOSTIC_WORK = 5_000_000
+
+
+def simulation_pays(steps, starts) -> bool:
+    """True if a run of ``steps`` steps over ``starts`` states is worth compiling on JAX."""
+    return steps >= AUTO_MIN_STEPS or steps * starts >= AUTO_MIN_WORK
+
+
+def diagnostic_pays(states, dim) -> bool:
+    """True if a diagnostic at ``states`` states of dimension ``dim`` is worth compiling on JAX."""
+    return states * dim**2 >= AUTO_MIN_DIAGNOSTIC_WORK
 
 
 @cache
@@ -30,16 +41,15 @@ def jax_available() -> bool:
     return importlib.util.find_spec("jax") is not None
 
 
-def resolve(backend, *, steps=0, starts=1) -> str:
-    """``"numpy"`` or ``"jax"`` for the requested ``backend`` and a workload of ``steps`` optimizer
-    steps over ``starts`` states (``"auto"``: JAX if installed and the workload is long enough)."""
+def resolve(backend, pays=False) -> str:
+    """``"numpy"`` or ``"jax"`` for the requested ``backend``; ``"auto"`` is JAX if it is installed
+    and ``pays`` (the workload is large enough: :func:`simulation_pays`, :func:`diagnostic_pays`)."""
     if backend not in BACKENDS:
         raise InvalidInputError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
     if backend == JAX and not jax_available():
         raise UnsupportedError("backend='jax' needs JAX, which is not installed; install it with "
                                "pip install 'toymodels[jax]' or use backend='numpy'")
     if backend == AUTO:
-        pays = steps >= AUTO_MIN_STEPS or steps * starts >= AUTO_MIN_WORK
         return JAX if pays and jax_available() else NUMPY
     return backend
 

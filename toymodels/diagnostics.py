@@ -78,8 +78,7 @@ def sharpness(model, theta, *, batch=None, method="auto", tol=1e-12, seed=0, bac
         method = "dense" if model.dim <= DENSE_MAX_DIM else "lanczos"
     if method not in ("dense", "lanczos"):
         raise InvalidInputError(f"method must be 'auto', 'dense' or 'lanczos', got {method!r}")
-    states = int(np.prod(theta.shape[:-1], dtype=np.int64))
-    chosen = backends.resolve(backend, starts=states * model.dim ** 2)
+    chosen = _backend(model, theta, backend)
     if method == "dense":
         if chosen == backends.JAX:
             values = engine(model).call("sharpness", theta, batch=batch)
@@ -140,18 +139,40 @@ def _each_sample(model):
     return np.arange(model.n_samples)[:, None]
 
 
-def per_sample_gradients(model, theta):
+def hessian(model, theta, *, batch=None, backend="auto"):
+    """∇²L (or ∇²L_B for sample indices ``batch``) at states ``theta`` (..., d): shape (..., d, d);
+    symbolic (``backend="numpy"``) or by the engine's autodiff (``"jax"``); ``"auto"``: JAX for
+    large workloads, if installed."""
+    theta = finite_states(model, theta)
+    if _backend(model, theta, backend) == backends.JAX:
+        return engine(model).call("hess", theta, batch=batch)
+    return model.numeric.hess(theta, batch)
+
+
+def per_sample_gradients(model, theta, *, backend="auto"):
     """∇ℓ_i(θ) for every sample i: shape (..., n, d)."""
-    _require_data(model)
-    theta = finite_states(model, theta)
-    return model.numeric.grad(theta[..., None, :], _each_sample(model))
+    return _per_sample(model, theta, "grad", backend)
 
 
-def per_sample_hessians(model, theta):
+def per_sample_hessians(model, theta, *, backend="auto"):
     """∇²ℓ_i(θ) for every sample i: shape (..., n, d, d)."""
+    return _per_sample(model, theta, "hess", backend)
+
+
+def _per_sample(model, theta, what, backend):
     _require_data(model)
     theta = finite_states(model, theta)
-    return model.numeric.hess(theta[..., None, :], _each_sample(model))
+    if _backend(model, theta, backend) == backends.JAX:
+        # one copy of θ per sample, so that autodiff differentiates each sample's loss on its own
+        copies = np.broadcast_to(theta[..., None, :], (*theta.shape[:-1], model.n_samples, model.dim))
+        return engine(model).call(what, copies, batch=_each_sample(model))
+    return getattr(model.numeric, what)(theta[..., None, :], _each_sample(model))
+
+
+def _backend(model, theta, backend):
+    """The backend for a diagnostic at states ``theta``: ``"auto"`` weighs states × d²."""
+    states = int(np.prod(theta.shape[:-1], dtype=np.int64))
+    return backends.resolve(backend, backends.diagnostic_pays(states, model.dim))
 
 
 # -- batches -------------------------------------------------------------------------------------
@@ -203,31 +224,32 @@ class BatchEstimate:
 
 
 def minibatch_curvatures(model, theta, batch_size, *, replace=False, n_batches=None,
-                         max_exact=MAX_EXACT_BATCHES, seed=0):
+                         max_exact=MAX_EXACT_BATCHES, seed=0, backend="auto"):
     """MiniBS = E_B λmax(H_B) and batch sharpness E_B[g_Bᵀ H_B g_B/‖g_B‖²], on the same batches.
 
     With ``n_batches=None`` every distinct batch is enumerated when there are at most
     ``max_exact`` of them (exact expectation), else ``MONTE_CARLO_BATCHES`` batches are drawn
     as SGD draws them (seeded by ``seed``); an integer ``n_batches`` always draws that many.
+    The per-sample derivatives come from ``backend`` (as in :func:`per_sample_hessians`).
     Returns two :class:`BatchEstimate`. Raises :class:`SingularError` where some g_B is exactly
     zero (batch sharpness is undefined there, e.g. at an interpolating minimum).
     """
-    return _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed, rayleigh=True)
+    return _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed, backend, rayleigh=True)
 
 
 def minibatch_sharpness(model, theta, batch_size, *, replace=False, n_batches=None,
-                        max_exact=MAX_EXACT_BATCHES, seed=0) -> BatchEstimate:
+                        max_exact=MAX_EXACT_BATCHES, seed=0, backend="auto") -> BatchEstimate:
     """MiniBS = E_B[λmax(H_B)] at states ``theta``; options as in :func:`minibatch_curvatures`."""
-    return _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed, rayleigh=False)[0]
+    return _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed, backend, rayleigh=False)[0]
 
 
 def batch_sharpness(model, theta, batch_size, *, replace=False, n_batches=None,
-                    max_exact=MAX_EXACT_BATCHES, seed=0) -> BatchEstimate:
+                    max_exact=MAX_EXACT_BATCHES, seed=0, backend="auto") -> BatchEstimate:
     """E_B[g_Bᵀ H_B g_B / ‖g_B‖²] at states ``theta``; options as in :func:`minibatch_curvatures`."""
-    return _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed, rayleigh=True)[1]
+    return _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed, backend, rayleigh=True)[1]
 
 
-def _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed, rayleigh):
+def _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed, backend, rayleigh):
     batch_size = _check_batch_size(model, batch_size)
     theta = finite_states(model, theta)
     n = model.n_samples
@@ -242,16 +264,16 @@ def _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed,
         rows = draw_batches(n, batch_size, (int(draws),), np.random.default_rng(seed), replace)
         counts, weights = _counts(rows, n), np.full(int(draws), 1.0 / draws)
         exact = False
-    per_batch = _per_batch(model, theta, counts / batch_size, rayleigh)
+    per_batch = _per_batch(model, theta, counts / batch_size, rayleigh, backend)
     return tuple(_estimate(values, weights, exact) for values in per_batch)
 
 
-def _per_batch(model, theta, weights, rayleigh):
+def _per_batch(model, theta, weights, rayleigh, backend):
     """λmax(H_B) and, if ``rayleigh``, g_Bᵀ H_B g_B/‖g_B‖² for every batch (the rows of
     ``weights`` (M, n), each the batch's sample counts over B): arrays (..., M)."""
     d, batch_shape = model.dim, theta.shape[:-1]
-    flat_h = per_sample_hessians(model, theta).reshape(*batch_shape, model.n_samples, d * d)
-    gradients = per_sample_gradients(model, theta) if rayleigh else None
+    flat_h = per_sample_hessians(model, theta, backend=backend).reshape(*batch_shape, model.n_samples, d * d)
+    gradients = per_sample_gradients(model, theta, backend=backend) if rayleigh else None
     states = int(np.prod(batch_shape, dtype=np.int64))
     chunk = max(1, CHUNK_BYTES // (8 * d * d * states))
     tops, quotients = [], []
