@@ -88,6 +88,9 @@ def test_same_trajectories_on_a_network_with_data():
     x0 = np.random.default_rng(2).normal(size=(3, m.dim)) * 0.5
     numpy_run, jax_run = both(m, optim.GD(0.2), x0, 50, record=("loss", "sharpness"), save_every=10)
     assert_same_run(jax_run, numpy_run)
+    numpy_run, jax_run = both(m, optim.GD(0.2), x0[0], 20)  # a single start: no batch axes
+    assert jax_run.status.shape == () and jax_run.x.shape == (21, m.dim)
+    assert_same_run(jax_run, numpy_run)
 
 
 def test_same_statuses_at_the_same_steps_on_diverging_runs():

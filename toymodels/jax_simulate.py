@@ -19,8 +19,11 @@ import numpy as np
 from . import status as statuses
 from .backend import x64
 from .jax_model import engine
-from .optim import GivenBatches, draw_batches
+from .optim import GivenBatches, draw_batches, squared_norm
 
+#: Intervals of at least this many steps are skipped once every start has stopped (a branch per
+#: interval costs more than it saves on shorter ones).
+SKIP_FROM = 16
 _CODE = {label: code for code, label in enumerate(statuses.ALL)}
 
 
@@ -71,7 +74,7 @@ def run(model, optimizer, x, plan, record, metrics, *, seed, max_norm, tol, batc
         out = _COMPILED[key](jnp.asarray(x), hyper, jnp.asarray(0.0 if tol is None else tol),
                              jax.random.key(seed), None if batches is None else jnp.asarray(batches))
         xs, values, lrs, code, stop = jax.device_get(out)
-    status = np.asarray(statuses.ALL, dtype=object)[code]
+    status = np.asarray(np.asarray(statuses.ALL, dtype=object)[code], dtype=object)
     return (np.asarray(xs), {k: np.asarray(v) for k, v in values.items()}, np.asarray(lrs), status,
             np.asarray(stop, dtype=np.int64))
 
@@ -98,9 +101,9 @@ def _loop(numeric, prototype, static, plan, record, metrics, max_norm, no_tol, n
             rng = JaxRandom(jax.random.fold_in(key, k)) if no_batches else GivenBatches(batches[k])
             step = optimizer.step(numeric, x, state, rng)
             if squared_bound is not None:  # "not ≤" also catches NaN and inf entries
-                bad = ~(jnp.einsum("...i,...i->...", step.x, step.x) <= squared_bound)
+                bad = ~(squared_norm(step.x, jnp) <= squared_bound)
             else:
-                bad = ~jnp.all(jnp.isfinite(step.x), axis=-1) | (jnp.linalg.norm(step.x, axis=-1) > max_norm)
+                bad = ~jnp.all(jnp.isfinite(step.x), axis=-1) | (jnp.sqrt(squared_norm(step.x, jnp)) > max_norm)
             active = flags[0]
             lr0 = jnp.where(i == 0, jnp.where(active, step.lr, 0.0), lr0)
             moving = (active & ~bad)[..., None]
@@ -111,7 +114,7 @@ def _loop(numeric, prototype, static, plan, record, metrics, max_norm, no_tol, n
             if step.stationary is not None:
                 flags = stop(flags, step.stationary, converged, k)
             if not no_tol:
-                flags = stop(flags, jnp.linalg.norm(numeric.grad(x), axis=-1) <= tol, converged, k + 1)
+                flags = stop(flags, jnp.sqrt(squared_norm(numeric.grad(x), jnp)) <= tol, converged, k + 1)
             return x, state, flags, lr0
 
         def segment(length):
@@ -119,10 +122,15 @@ def _loop(numeric, prototype, static, plan, record, metrics, max_norm, no_tol, n
                 x, state, flags, previous = carry
 
                 def steps(inner):
+                    if length == 1:
+                        return one_step(start, 0, inner)
                     return jax.lax.fori_loop(0, length, lambda i, c: one_step(start + i, i, c), inner)
 
                 inner = (x, state, flags, jnp.zeros(x.shape[:-1]))
-                x, state, flags, lr0 = jax.lax.cond(flags[0].any(), steps, lambda c: c, inner)
+                if length < SKIP_FROM:
+                    x, state, flags, lr0 = steps(inner)
+                else:  # skip the interval when every start has stopped
+                    x, state, flags, lr0 = jax.lax.cond(flags[0].any(), steps, lambda c: c, inner)
                 values = evaluate(x)
                 bad = _not_finite(values, x)  # keep the previous saved state for starts that just broke
                 flags = stop(flags, bad, diverged, start)  # the previous saved step

@@ -27,6 +27,14 @@ def _per_state(lr, xp):
 
 
 
+def squared_norm(v, xp):
+    """Σ_i v_i² over the last axis. Column by column when the axis is short: a reduction over a
+    trailing axis of a few entries is 3–8x slower (NumPy's einsum, and XLA on a CPU)."""
+    if v.shape[-1] <= 8:
+        return sum((v[..., i] * v[..., i] for i in range(1, v.shape[-1])), v[..., 0] * v[..., 0])
+    return xp.sum(v * v, axis=-1)
+
+
 @dataclass
 class Step:
     """One update: new states ``x``, the learning rate used (broadcastable to the batch shape),
@@ -96,8 +104,7 @@ class NormalizedGD(Optimizer):
 
     def step(self, numeric, x, state, rng):
         xp, grad = numeric.xp, numeric.grad(x)
-        # einsum: np.linalg.norm over a short last axis costs twice as much in this hot loop
-        return _scaled_step(x, grad, self.lr, xp.sqrt(xp.einsum("...i,...i->...", grad, grad)), xp)
+        return _scaled_step(x, grad, self.lr, xp.sqrt(squared_norm(grad, xp)), xp)
 
 
 class SqrtLossGD(Optimizer):
@@ -214,9 +221,9 @@ class DAL(Optimizer):
         """η_t at states x and the mask of states with zero gradient (where v is undefined)."""
         xp = numeric.xp
         grad = numeric.grad(x) if grad is None else grad
-        grad_norm = xp.linalg.norm(grad, axis=-1)
+        grad_norm = xp.sqrt(squared_norm(grad, xp))
         stationary = grad_norm == 0
-        v = xp.linalg.norm(numeric.hvp(x, grad), axis=-1) / xp.where(stationary, 1.0, grad_norm)
+        v = xp.sqrt(squared_norm(numeric.hvp(x, grad), xp)) / xp.where(stationary, 1.0, grad_norm)
         flat = v == 0  # no curvature along ∇L: 2/v⁰ = 2 for p = 0, else the cap
         power = xp.where(flat, 1.0, v) ** self.p
         lr = xp.minimum(xp.where(flat & (self.p > 0), xp.inf, 2.0 / power), self.lr_max)

@@ -7,7 +7,7 @@ import numpy as np
 from . import backend as backends
 from . import progress as progress_bars
 from .errors import InvalidInputError, UnknownNameError
-from .optim import SGD, GivenBatches, NumpyRandom, Optimizer
+from .optim import SGD, GivenBatches, NumpyRandom, Optimizer, squared_norm
 from .status import CONVERGED, DIVERGED, FINISHED
 from .trajectory import Trajectory
 from .validate import integer_at_least
@@ -16,7 +16,7 @@ from .validate import integer_at_least
 #: written against ``numeric.xp``, so both backends record them.
 METRICS = {
     "loss": lambda numeric, x: numeric.loss(x),
-    "grad_norm": lambda numeric, x: numeric.xp.linalg.norm(numeric.grad(x), axis=-1),
+    "grad_norm": lambda numeric, x: numeric.xp.sqrt(squared_norm(numeric.grad(x), numeric.xp)),
     "sharpness": lambda numeric, x: numeric.sharpness(x),
 }
 
@@ -176,9 +176,9 @@ def _run(model, optimizer, x, plan, record, *, seed, max_norm, tol, batches, pro
                 x, state = step.x, step.state  # nobody stops by the bound: no masks to apply
             else:
                 if squared_bound < np.inf:  # "≤" is False on NaN and inf entries
-                    ok = np.einsum("...i,...i->...", step.x, step.x) <= squared_bound
+                    ok = squared_norm(step.x, np) <= squared_bound
                 else:
-                    ok = np.all(np.isfinite(step.x), axis=-1) & (np.linalg.norm(step.x, axis=-1) <= max_norm)
+                    ok = np.all(np.isfinite(step.x), axis=-1) & (np.sqrt(squared_norm(step.x, np)) <= max_norm)
                 moving = active & ok
                 x = np.where(moving[..., None], step.x, x)
                 if step.state is not None:
@@ -187,7 +187,7 @@ def _run(model, optimizer, x, plan, record, *, seed, max_norm, tol, batches, pro
             if step.stationary is not None:
                 stop(step.stationary, CONVERGED, k)
             if tol is not None:
-                stop(np.linalg.norm(numeric.grad(x), axis=-1) <= tol, CONVERGED, k + 1)
+                stop(np.sqrt(squared_norm(numeric.grad(x), np)) <= tol, CONVERGED, k + 1)
             if next_saved < n_saved and saved_steps[next_saved] == k + 1:
                 save(next_saved, k + 1)
                 next_saved += 1

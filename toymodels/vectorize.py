@@ -58,7 +58,8 @@ def group_sums(expr, params):
                 kept += [term for term, _ in members]
                 continue
             symbol = sp.Symbol(f"_vsum{len(groups)}", real=True)
-            groups.append(TermGroup(symbol, template, placeholders, np.array([u for _, u in members])))
+            index = np.array(sorted(u for _, u in members))  # in parameter order: often a slice
+            groups.append(TermGroup(symbol, template, placeholders, index))
             kept.append(symbol)
         return sp.Add(*kept)
 
