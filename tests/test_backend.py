@@ -25,6 +25,6 @@ def test_asking_for_jax_without_it_says_how_to_install(without_jax):
 
 
 def test_auto_uses_numpy_for_short_runs():
-    assert not backend.simulation_pays(steps=100, starts=10) and backend.simulation_pays(10**4, 1)
+    assert not backend.simulation_pays(100) and backend.simulation_pays(backend.AUTO_MIN_STEPS)
     assert backend.resolve("auto", pays=False) == "numpy"
     assert backend.resolve("numpy", pays=True) == "numpy"

@@ -159,12 +159,10 @@ def test_double_precision_is_scoped_to_the_engine():
 
 
 def test_a_sweep_over_learning_rates_compiles_once():
-    from toymodels import jax_simulate
-
     simulate(TWO_LAYER, optim.GD(0.1), STARTS, 12, backend="jax")
-    before = len(jax_simulate._COMPILED)
+    before = len(engine(TWO_LAYER).compiled)
     run = simulate(TWO_LAYER, optim.GD(0.2), STARTS, 12, backend="jax")
-    assert len(jax_simulate._COMPILED) == before
+    assert len(engine(TWO_LAYER).compiled) == before
     assert_same_run(run, simulate(TWO_LAYER, optim.GD(0.2), STARTS, 12, backend="numpy"))
 
 

@@ -13,8 +13,6 @@ either one. They are traced inside the engine's jitted loops; call them under
 :func:`toymodels.backend.x64`.
 """
 
-import weakref
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -40,7 +38,7 @@ class JaxModel:
         self.model = model
         self.dim = model.dim
         self.numpy = model.numeric  # input checks and the symbolic reference
-        self._jitted = {}
+        self.compiled = {}  # jitted functions and run loops, by what they compute
         outer, self._groups = group_sums(model.sample_loss, model.params)
         samples = list(model.sample_symbols)
         # only the parameters the regrouped loss still uses: each unused slice of θ would cost a
@@ -108,24 +106,24 @@ class JaxModel:
     def call(self, name, *arrays, batch=None):
         """Evaluate method ``name`` jitted, in double precision, on NumPy inputs; NumPy output."""
         key = (name, batch is None)
-        if key not in self._jitted:
+        if key not in self.compiled:
             method = getattr(self, name)
-            self._jitted[key] = jax.jit(lambda *a: method(*a[:-1], batch=a[-1]))
+            self.compiled[key] = jax.jit(lambda *a: method(*a[:-1], batch=a[-1]))
         with x64():
-            return np.asarray(self._jitted[key](*arrays, batch))
+            return np.asarray(self.compiled[key](*arrays, batch))
 
     def lanczos_top(self, theta, start, iterations, batch=None):
         """:func:`toymodels.lanczos.top_eigenvalue` at states ``theta`` (N, d), jitted per
         iteration count; ``batch`` None, (B,) or (N, B)."""
         key = ("lanczos", iterations, batch is None)
-        if key not in self._jitted:
+        if key not in self.compiled:
             def run(theta, start, batch):
                 return top_eigenvalue(lambda v: self.hvp(theta, v, batch), start, iterations, jnp,
                                       lambda n, body, carry: jax.lax.fori_loop(0, n, body, carry),
                                       lambda a, index, value: a.at[index].set(value))
-            self._jitted[key] = jax.jit(run)
+            self.compiled[key] = jax.jit(run)
         with x64():
-            return tuple(np.asarray(a) for a in self._jitted[key](theta, start, batch))
+            return tuple(np.asarray(a) for a in self.compiled[key](theta, start, batch))
 
 
 def _as_slice(index):
@@ -136,11 +134,6 @@ def _as_slice(index):
     return index
 
 
-_ENGINES = weakref.WeakKeyDictionary()
-
-
 def engine(model) -> JaxModel:
-    """The :class:`JaxModel` of ``model``, built once per model object (and dropped with it)."""
-    if model not in _ENGINES:
-        _ENGINES[model] = JaxModel(model)
-    return _ENGINES[model]
+    """The :class:`JaxModel` of ``model``, built once per model (``model.jax_numeric``)."""
+    return model.jax_numeric

@@ -57,22 +57,20 @@ def _split_hyper(optimizer):
     return traced, static
 
 
-_COMPILED = {}
-
-
 def run(model, optimizer, x, plan, record, metrics, *, seed, max_norm, tol, batches):
     """Run on the engine; returns NumPy arrays (xs, metric values, lrs, status, stop_step)."""
     numeric = engine(model)
     traced, static = _split_hyper(optimizer)
-    key = (numeric, type(optimizer), tuple(sorted(static.items())), tuple(record), plan.save_every,
+    # compiled loops live with the model's engine (and go with it); JAX retraces for new shapes
+    key = ("simulate", type(optimizer), tuple(sorted(static.items())), tuple(record), plan.save_every,
            plan.n_full, plan.remainder, float(max_norm), tol is None, batches is None)
     with x64():
-        if key not in _COMPILED:
-            _COMPILED[key] = jax.jit(_loop(numeric, optimizer, static, plan, record, metrics, max_norm,
-                                           tol is None, batches is None))
+        if key not in numeric.compiled:
+            numeric.compiled[key] = jax.jit(_loop(numeric, optimizer, static, plan, record, metrics,
+                                                  max_norm, tol is None, batches is None))
         hyper = {k: jnp.asarray(v) for k, v in traced.items()}
-        out = _COMPILED[key](jnp.asarray(x), hyper, jnp.asarray(0.0 if tol is None else tol),
-                             jax.random.key(seed), None if batches is None else jnp.asarray(batches))
+        out = numeric.compiled[key](jnp.asarray(x), hyper, jnp.asarray(0.0 if tol is None else tol),
+                                    jax.random.key(seed), None if batches is None else jnp.asarray(batches))
         xs, values, lrs, code, stop = jax.device_get(out)
     status = np.asarray(np.asarray(statuses.ALL, dtype=object)[code], dtype=object)
     return (np.asarray(xs), {k: np.asarray(v) for k, v in values.items()}, np.asarray(lrs), status,

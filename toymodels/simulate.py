@@ -82,8 +82,7 @@ def simulate(model, optimizer, x0, steps, record=("loss",), *, save_every=1, see
     if not np.all(np.isfinite(x)):
         raise InvalidInputError("x0 contains NaN or infinite values")
     batches = _given_batches(model, optimizer, batches, steps, x.shape[:-1])
-    starts = int(np.prod(x.shape[:-1], dtype=np.int64))
-    chosen = backends.resolve(backend, backends.simulation_pays(steps, starts))
+    chosen = backends.resolve(backend, backends.simulation_pays(steps))
     options = dict(seed=seed, max_norm=max_norm, tol=tol, batches=batches)
     if chosen == backends.JAX:
         from .jax_simulate import run
