@@ -43,8 +43,9 @@ def _line(label, ours, script, extra=""):
 
 
 def _tanh_loss(width, data):
-    """½·mean(Σ_j a_j tanh(w_j x + b_j) − y)², θ = (w, b, a): the script's hand-written loss."""
-    x, y = jnp.asarray(data[:, 0]), jnp.asarray(data[:, 1])
+    """½·mean(Σ_j a_j tanh(w_j x + b_j) − y)², θ = (w, b, a): the script's hand-written loss.
+    The data stay NumPy float64 arrays, so they enter the trace in double precision."""
+    x, y = data[:, 0], data[:, 1]
 
     def loss(theta):
         w, b, a = theta[:width], theta[width:2 * width], theta[2 * width:]
@@ -55,7 +56,8 @@ def _tanh_loss(width, data):
 def device_and_dtype():
     with backend.x64():
         dtype = (jnp.ones(1) * 1.0).dtype
-    return f"JAX {jax.__version__} on {jax.devices()[0].platform} ({jax.devices()[0].device_kind}); engine dtype {dtype}"
+    device = jax.devices()[0]
+    return f"JAX {jax.__version__} on {device.platform} ({device.device_kind}); engine dtype {dtype}"
 
 
 def eos_measurement():
@@ -84,14 +86,17 @@ def eos_measurement():
     with backend.x64():
         theta0 = jnp.asarray(x0)
         script_times = _first_and_warm(lambda: _ready(script(theta0)))
-        thetas, losses, sharp = script(theta0)
+        thetas, losses, sharp = (np.asarray(a) for a in script(theta0))
     engine_times = _first_and_warm(lambda: ours("jax"))
     numpy_warm = best_time(lambda: ours("numpy"), repeat=1)
     run, values = ours("jax")
-    error = max(np.max(np.abs(run.x - np.asarray(thetas))), np.max(np.abs(values - np.asarray(sharp))))
+    # at the edge of stability (sharpness ≈ 2/lr) rounding differences grow, so the runs are
+    # compared over their first 100 steps, and the sharpness of the script's own states
+    early = np.max(np.abs(run.x[:101] - thetas[:101]))
+    sharp_error = np.max(np.abs(diagnostics.sharpness(m, thetas[::100], backend="jax") - sharp))
     return (_line("EoS run, tanh_net d=30, 20,000 steps, loss every step, sharpness every 100", engine_times,
                   script_times) + f"; NumPy path {numpy_warm * 1e3:.0f} ms ({numpy_warm / script_times[1]:.0f}× the "
-            f"script); max |difference| {error:.1e}")
+            f"script); max |state difference| over the first 100 steps {early:.1e}, sharpness {sharp_error:.1e}")
 
 
 def many_starts():
@@ -112,11 +117,11 @@ def many_starts():
         grad = jax.vmap(jax.grad(loss))
         return jax.lax.fori_loop(0, steps, lambda _, x: x - lr * grad(x), x)
 
+    engine_times = _first_and_warm(lambda: ours("jax"))
     with backend.x64():
         start = jnp.asarray(x0)
         script_times = _first_and_warm(lambda: _ready(script(start)))
         error = np.max(np.abs(ours("jax") - np.asarray(script(start))))
-    engine_times = _first_and_warm(lambda: ours("jax"))
     numpy_warm = best_time(lambda: ours("numpy"), repeat=3)
 
     gradient = m.numeric.grad
@@ -141,7 +146,7 @@ def hessians():
     m = tm.zoo.get("tanh_net", width=width, n=20)
     theta = initial_weights(m, 3, count=1000)
     loss = _tanh_loss(width, m.data)
-    x, y = jnp.asarray(m.data[:, 0]), jnp.asarray(m.data[:, 1])
+    x, y = m.data[:, 0], m.data[:, 1]
 
     def sample_loss(t, xi, yi):
         w, b, a = t[:width], t[width:2 * width], t[2 * width:]
@@ -155,9 +160,9 @@ def hessians():
         for label, script, ours in (
                 ("full Hessians", full, lambda b: diagnostics.hessian(m, theta, backend=b)),
                 ("per-sample Hessians", per_sample, lambda b: diagnostics.per_sample_hessians(m, theta, backend=b))):
+            engine_times = _first_and_warm(lambda: ours("jax"))
             script_times = _first_and_warm(lambda: _ready(script(states)))
             error = np.max(np.abs(ours("jax") - np.asarray(script(states))))
-            engine_times = _first_and_warm(lambda: ours("jax"))
             numpy_warm = best_time(lambda: ours("numpy"), repeat=3)
             lines.append(_line(f"{label}, tanh_net d=30 at 1,000 states", engine_times, script_times)
                          + f"; NumPy path {numpy_warm * 1e3:.0f} ms; max |difference| {error:.1e}")

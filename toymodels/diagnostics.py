@@ -81,7 +81,7 @@ def sharpness(model, theta, *, batch=None, method="auto", tol=1e-12, seed=0, bac
     chosen = _backend(model, theta, backend)
     if method == "dense":
         if chosen == backends.JAX:
-            values = engine(model).call("sharpness", theta, batch=batch)
+            values = _engine(model).call("sharpness", theta, batch=batch)
         else:
             values = model.numeric.sharpness(theta, batch)
     else:
@@ -104,7 +104,7 @@ def _lanczos_top(model, theta, batch, tol, seed, chosen):
     iterations = lanczos.first_iterations(d)
     while True:
         if chosen == backends.JAX:
-            top, residual, norm = engine(model).lanczos_top(flat, start, iterations, batch)
+            top, residual, norm = _engine(model).lanczos_top(flat, start, iterations, batch)
         else:
             top, residual, norm = lanczos.top_eigenvalue(
                 lambda v: model.numeric.hvp(flat, v, batch), start, iterations, np,
@@ -119,7 +119,7 @@ def _lanczos_top(model, theta, batch, tol, seed, chosen):
         iterations = min(d, 2 * iterations)
 
 
-def engine(model):
+def _engine(model):
     """The JAX engine's model (imported only when the JAX backend is chosen)."""
     from .jax_model import engine as build
 
@@ -145,7 +145,7 @@ def hessian(model, theta, *, batch=None, backend="auto"):
     large workloads, if installed."""
     theta = finite_states(model, theta)
     if _backend(model, theta, backend) == backends.JAX:
-        return engine(model).call("hess", theta, batch=batch)
+        return _engine(model).call("hess", theta, batch=batch)
     return model.numeric.hess(theta, batch)
 
 
@@ -163,9 +163,7 @@ def _per_sample(model, theta, what, backend):
     _require_data(model)
     theta = finite_states(model, theta)
     if _backend(model, theta, backend) == backends.JAX:
-        # one copy of θ per sample, so that autodiff differentiates each sample's loss on its own
-        copies = np.broadcast_to(theta[..., None, :], (*theta.shape[:-1], model.n_samples, model.dim))
-        return engine(model).call(what, copies, batch=_each_sample(model))
+        return _engine(model).call_per_sample(what, theta)
     return getattr(model.numeric, what)(theta[..., None, :], _each_sample(model))
 
 

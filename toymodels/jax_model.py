@@ -19,7 +19,6 @@ import numpy as np
 import sympy as sp
 
 from .backend import x64
-from .compile import NumericModel
 from .functions import JAX_FUNCTIONS
 from .lanczos import top_eigenvalue
 from .vectorize import group_sums
@@ -37,7 +36,6 @@ class JaxModel:
     def __init__(self, model):
         self.model = model
         self.dim = model.dim
-        self.numpy = model.numeric  # input checks and the symbolic reference
         self.compiled = {}  # jitted functions and run loops, by what they compute
         outer, self._groups = group_sums(model.sample_loss, model.params)
         samples = list(model.sample_symbols)
@@ -48,9 +46,6 @@ class JaxModel:
         self._outer = _lambdify([*used, *(g.symbol for g in self._groups), *samples], outer)
         self._templates = [_lambdify([*g.placeholders, *samples], g.template) for g in self._groups]
 
-    def _theta(self, theta, what="theta"):
-        return NumericModel._theta(self.numpy, theta, what)
-
     def _rows(self, batch):
         """Sample columns (each (..., B)) for ``batch``: None for all samples, (B,) or (..., B)."""
         data = jnp.asarray(self.model.data)
@@ -59,11 +54,15 @@ class JaxModel:
 
     def loss(self, x, batch=None):
         """L(θ) (or L_B), shape (...): the compiled loss broadcast over states and samples."""
-        components = [x[..., i] for i in self._used]
         if not self.model.has_data:
+            components = [x[..., i] for i in self._used]
             sums = [self._sum(g, f, x, []) for g, f in zip(self._groups, self._templates)]
             return jnp.broadcast_to(self._outer(*components, *sums), x.shape[:-1])
-        columns = self._rows(batch)
+        return self._mean_over(x, self._rows(batch))
+
+    def _mean_over(self, x, columns):
+        """The mean of the per-sample loss over sample columns (each (..., B))."""
+        components = [x[..., i] for i in self._used]
         sums = [self._sum(g, f, x[..., None, :], columns) for g, f in zip(self._groups, self._templates)]
         values = self._outer(*[c[..., None] for c in components], *sums, *columns)
         shape = jnp.broadcast_shapes(x.shape[:-1] + (1,), columns[0].shape)
@@ -98,6 +97,16 @@ class JaxModel:
             hessians = jax.vmap(jax.hessian(lambda y: self.loss(y, batch)))(x.reshape(-1, d))
         return hessians.reshape(*shape, d, d)
 
+    def per_sample(self, what, x):
+        """``what`` ("grad" or "hess") of each sample's loss at states ``x`` (..., d): shape
+        (..., n, d) or (..., n, d, d), mapped over states and samples."""
+        derivative = {"grad": jax.grad, "hess": jax.hessian}[what]
+        # mapped over the data rows themselves: no gather of sample indices to differentiate
+        sample_loss = derivative(lambda y, row: self._mean_over(y, [row[j:j + 1] for j in range(len(row))]))
+        of_sample = jax.vmap(sample_loss, in_axes=(None, 0))
+        values = jax.vmap(of_sample, in_axes=(0, None))(x.reshape(-1, self.dim), jnp.asarray(self.model.data))
+        return values.reshape(*x.shape[:-1], *values.shape[1:])
+
     def sharpness(self, x, batch=None):
         """λ1(∇²L(θ)), shape (...), from the dense Hessian."""
         return jnp.linalg.eigvalsh(self.hess(x, batch))[..., -1]
@@ -111,6 +120,14 @@ class JaxModel:
             self.compiled[key] = jax.jit(lambda *a: method(*a[:-1], batch=a[-1]))
         with x64():
             return np.asarray(self.compiled[key](*arrays, batch))
+
+    def call_per_sample(self, what, theta):
+        """:meth:`per_sample` jitted, in double precision, on NumPy states; NumPy output."""
+        key = ("per_sample", what)
+        if key not in self.compiled:
+            self.compiled[key] = jax.jit(lambda x: self.per_sample(what, x))
+        with x64():
+            return np.asarray(self.compiled[key](theta))
 
     def lanczos_top(self, theta, start, iterations, batch=None):
         """:func:`toymodels.lanczos.top_eigenvalue` at states ``theta`` (N, d), jitted per

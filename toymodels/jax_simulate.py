@@ -66,8 +66,8 @@ def run(model, optimizer, x, plan, record, metrics, *, seed, max_norm, tol, batc
            plan.n_full, plan.remainder, float(max_norm), tol is None, batches is None)
     with x64():
         if key not in numeric.compiled:
-            numeric.compiled[key] = jax.jit(_loop(numeric, optimizer, static, plan, record, metrics,
-                                                  max_norm, tol is None, batches is None))
+            numeric.compiled[key] = jax.jit(_loop(numeric, optimizer, plan, record, metrics, max_norm,
+                                                  tol is None, batches is None))
         hyper = {k: jnp.asarray(v) for k, v in traced.items()}
         out = numeric.compiled[key](jnp.asarray(x), hyper, jnp.asarray(0.0 if tol is None else tol),
                                     jax.random.key(seed), None if batches is None else jnp.asarray(batches))
@@ -77,7 +77,7 @@ def run(model, optimizer, x, plan, record, metrics, *, seed, max_norm, tol, batc
             np.asarray(stop, dtype=np.int64))
 
 
-def _loop(numeric, prototype, static, plan, record, metrics, max_norm, no_tol, no_batches):
+def _loop(numeric, prototype, plan, record, metrics, max_norm, no_tol, no_batches):
     """The run as a function of (x0, traced hyper-parameters, tol, key, batches)."""
     squared_bound = float(max_norm) ** 2 if max_norm < 1e150 else None
     diverged, converged = _CODE[statuses.DIVERGED], _CODE[statuses.CONVERGED]
