@@ -57,13 +57,13 @@ def both(model, opt, x0, steps, **options):
     return [simulate(model, opt, x0, steps, backend=b, **options) for b in ("numpy", "jax")]
 
 
-def assert_same_run(ours, reference, tol=1e-12):
+def assert_same_run(ours, reference, tol=1e-12, lr_tol=1e-12):
     np.testing.assert_array_equal(ours.status, reference.status)
     np.testing.assert_array_equal(ours.stop_step, reference.stop_step)
     np.testing.assert_array_equal(ours.steps, reference.steps)
     assert ours.x.shape == reference.x.shape and ours.lr.shape == reference.lr.shape
     assert relative_error(ours.x, reference.x) <= tol
-    assert relative_error(ours.lr, reference.lr) <= tol
+    assert relative_error(ours.lr, reference.lr) <= lr_tol
     assert sorted(ours.metrics) == sorted(reference.metrics)
     for name in reference.metrics:
         assert relative_error(ours.metrics[name], reference.metrics[name]) <= tol, name
@@ -73,14 +73,22 @@ TWO_LAYER = zoo.get("two_layer_scalar", y=1)
 STARTS = np.array([[1.5, 0.3], [0.4, 1.2], [2.0, -0.5]])
 
 
+@pytest.mark.parametrize("save_every", [7, 20])
 @pytest.mark.parametrize("opt", [optim.GD(0.1), optim.GD(np.array([0.05, 0.1, 0.2])), optim.NormalizedGD(0.01),
                                  optim.SqrtLossGD(0.01), optim.Momentum(0.05, beta=0.8), optim.DAL(p=1),
                                  optim.DAL(p=0, lr_max=0.05)])
-def test_same_trajectories_on_non_chaotic_runs(opt):
-    numpy_run, jax_run = both(TWO_LAYER, opt, STARTS, 40, record=("loss", "grad_norm", "sharpness"), save_every=7)
+def test_same_trajectories_on_non_chaotic_runs(opt, save_every):
+    numpy_run, jax_run = both(TWO_LAYER, opt, STARTS, 45, record=("loss", "grad_norm", "sharpness"),
+                              save_every=save_every)
     assert numpy_run.meta["backend"] == "numpy" and jax_run.meta["backend"] == "jax"
     assert list(jax_run.status) == ["finished"] * 3
-    assert_same_run(jax_run, numpy_run)
+    lr_tol = 1e-12
+    if isinstance(opt, optim.SqrtLossGD):
+        # lr = η/(2√(L − L*)): near the minimum a rounding error of order ε·L(x0) in L is a
+        # relative error ε·L(x0)/(L − L*) in L − L*, half of it in the lr
+        loss = numpy_run.metrics["loss"]
+        lr_tol = 1e-12 * np.max(loss[0] / loss)
+    assert_same_run(jax_run, numpy_run, lr_tol=lr_tol)
 
 
 def test_same_trajectories_on_a_network_with_data():
@@ -93,18 +101,23 @@ def test_same_trajectories_on_a_network_with_data():
     assert_same_run(jax_run, numpy_run)
 
 
-def test_same_statuses_at_the_same_steps_on_diverging_runs():
+# save_every 3: masked steps only; 50: intervals first run without masks, and again step by step
+# where a start stopped in them (toymodels.jax_simulate.SKIP_FROM)
+@pytest.mark.parametrize("save_every", [3, 50])
+def test_same_statuses_at_the_same_steps_on_diverging_runs(save_every):
     m = zoo.get("quadratic", eigenvalues=(2.0, 0.02))
     lrs = np.array([[0.5], [0.99], [1.01], [1.2]])
     numpy_run, jax_run = both(m, optim.GD(lrs), np.tile([[0.1, 0.1], [0.0, 0.1]], (4, 1, 1)), 300,
-                              record=("loss", "sharpness"), save_every=3)
+                              record=("loss", "sharpness"), save_every=save_every)
     assert set(numpy_run.status.ravel()) == {"finished", "diverged"}
     assert_same_run(jax_run, numpy_run)
     # the undefined start (log of a negative number), an exact stationary point, and tol
     m = Model.from_string("log(a) + b**2", params="a b")
     assert_same_run(*both(m, optim.GD(0.1), np.array([[-1.0, 1.0], [1.0, 1.0]]), 5)[::-1])
-    assert_same_run(*both(TWO_LAYER, optim.NormalizedGD(0.1), np.array([[1.0, 1.0], [2.0, 1.0]]), 10)[::-1])
-    run, reference = both(TWO_LAYER, optim.GD(0.1), np.array([[2.0, 0.51], [1.0, 0.2]]), 500, tol=1e-8)[::-1]
+    assert_same_run(*both(TWO_LAYER, optim.NormalizedGD(0.1), np.array([[1.0, 1.0], [2.0, 1.0]]), 40,
+                          save_every=save_every)[::-1])
+    run, reference = both(TWO_LAYER, optim.GD(0.1), np.array([[2.0, 0.51], [1.0, 0.2]]), 500, tol=1e-8,
+                          save_every=save_every)[::-1]
     assert list(run.status) == ["converged", "converged"]
     assert_same_run(run, reference)
 
@@ -123,7 +136,7 @@ def test_same_sgd_trajectories_given_the_same_batches(replace):
     x0 = np.random.default_rng(3).normal(size=(2, 3, 2))
     batches = np.random.default_rng(4).integers(0, 8, size=(25, 2, 3, 3))
     opt = optim.SGD(np.array([[0.1], [0.3]]), 3, replace=replace)
-    numpy_run, jax_run = both(m, opt, x0, 25, batches=batches, record=("loss",))
+    numpy_run, jax_run = both(m, opt, x0, 25, batches=batches, record=("loss",), save_every=20)
     assert_same_run(jax_run, numpy_run)
     drawn = simulate(m, opt, x0, 25, backend="jax", record=("loss",))
     assert relative_error(drawn.x, jax_run.x) > 1e-3  # the given batches were used, not drawn ones

@@ -21,8 +21,9 @@ from .backend import x64
 from .jax_model import engine
 from .optim import GivenBatches, draw_batches, squared_norm
 
-#: Intervals of at least this many steps are skipped once every start has stopped (a branch per
-#: interval costs more than it saves on shorter ones).
+#: Intervals of at least this many steps first run without masks while every start is active
+#: (rerun step by step if a start stopped in them), and are skipped once every start has stopped;
+#: on shorter ones the branches cost more than they save.
 SKIP_FROM = 16
 _CODE = {label: code for code, label in enumerate(statuses.ALL)}
 
@@ -94,14 +95,21 @@ def _loop(numeric, prototype, plan, record, metrics, max_norm, no_tol, no_batche
         optimizer = copy.copy(prototype)
         optimizer.__dict__.update(hyper)
 
+        def rng(k):
+            return JaxRandom(jax.random.fold_in(key, k)) if no_batches else GivenBatches(batches[k])
+
+        def out_of_bounds(x):
+            if squared_bound is not None:  # "not ≤" also catches NaN and inf entries
+                return ~(squared_norm(x, jnp) <= squared_bound)
+            return ~jnp.all(jnp.isfinite(x), axis=-1) | (jnp.sqrt(squared_norm(x, jnp)) > max_norm)
+
+        def converges(x):
+            return jnp.sqrt(squared_norm(numeric.grad(x), jnp)) <= tol
+
         def one_step(k, i, carry):
             x, state, flags, lr0 = carry
-            rng = JaxRandom(jax.random.fold_in(key, k)) if no_batches else GivenBatches(batches[k])
-            step = optimizer.step(numeric, x, state, rng)
-            if squared_bound is not None:  # "not ≤" also catches NaN and inf entries
-                bad = ~(squared_norm(step.x, jnp) <= squared_bound)
-            else:
-                bad = ~jnp.all(jnp.isfinite(step.x), axis=-1) | (jnp.sqrt(squared_norm(step.x, jnp)) > max_norm)
+            step = optimizer.step(numeric, x, state, rng(k))
+            bad = out_of_bounds(step.x)
             active = flags[0]
             lr0 = jnp.where(i == 0, jnp.where(active, step.lr, 0.0), lr0)
             moving = (active & ~bad)[..., None]
@@ -112,8 +120,28 @@ def _loop(numeric, prototype, plan, record, metrics, max_norm, no_tol, no_batche
             if step.stationary is not None:
                 flags = stop(flags, step.stationary, converged, k)
             if not no_tol:
-                flags = stop(flags, jnp.sqrt(squared_norm(numeric.grad(x), jnp)) <= tol, converged, k + 1)
+                flags = stop(flags, converges(x), converged, k + 1)
             return x, state, flags, lr0
+
+        def quiet_steps(start, length, inner):
+            """``length`` steps from ``start`` with no masks, for an interval in which every start
+            is active; ``quiet`` is False if any start left the bounds or stopped, and then the
+            interval is run again step by step (the same steps, so the same states)."""
+            x, state, flags, _ = inner
+
+            def body(i, carry):
+                x, state, quiet = carry
+                step = optimizer.step(numeric, x, state, rng(start + i))
+                quiet = quiet & ~out_of_bounds(step.x)
+                if step.stationary is not None:
+                    quiet = quiet & ~step.stationary
+                if not no_tol:
+                    quiet = quiet & ~converges(step.x)
+                return step.x, step.state, quiet
+
+            lr0 = jnp.broadcast_to(optimizer.step(numeric, x, state, rng(start)).lr, x.shape[:-1])
+            x, state, quiet = jax.lax.fori_loop(0, length, body, (x, state, jnp.ones(x.shape[:-1], dtype=bool)))
+            return quiet.all(), (x, state, flags, lr0.astype(x.dtype))
 
         def segment(length):
             def advance(carry, start):
@@ -124,11 +152,18 @@ def _loop(numeric, prototype, plan, record, metrics, max_norm, no_tol, no_batche
                         return one_step(start, 0, inner)
                     return jax.lax.fori_loop(0, length, lambda i, c: one_step(start + i, i, c), inner)
 
+                def attempt(inner):  # the common case: nothing happens in the interval
+                    quiet, result = quiet_steps(start, length, inner)
+                    return jax.lax.cond(quiet, lambda _: result, steps, inner)
+
+                def masked(inner):  # skip the interval when every start has stopped
+                    return jax.lax.cond(inner[2][0].any(), steps, lambda c: c, inner)
+
                 inner = (x, state, flags, jnp.zeros(x.shape[:-1]))
                 if length < SKIP_FROM:
                     x, state, flags, lr0 = steps(inner)
-                else:  # skip the interval when every start has stopped
-                    x, state, flags, lr0 = jax.lax.cond(flags[0].any(), steps, lambda c: c, inner)
+                else:
+                    x, state, flags, lr0 = jax.lax.cond(flags[0].all(), attempt, masked, inner)
                 values = evaluate(x)
                 bad = _not_finite(values, x)  # keep the previous saved state for starts that just broke
                 flags = stop(flags, bad, diverged, start)  # the previous saved step
