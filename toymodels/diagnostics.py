@@ -67,8 +67,8 @@ def sharpness(model, theta, *, batch=None, method="auto", tol=1e-12, seed=0, bac
     ``method``: ``"dense"`` uses the compiled Hessian and its closed-form or LAPACK
     eigenvalues (batched over states); ``"lanczos"`` runs Lanczos on Hessian-vector products for
     all states at once (:mod:`toymodels.lanczos`), without forming H, until every state's Ritz
-    residual is at most ``tol``·‖H‖ (so an eigenvalue lies within that distance; the iteration
-    count doubles up to d, where the Krylov space is exhausted); ``"auto"`` is dense up to
+    residual is at most ``tol``·‖H‖ (so an eigenvalue lies within that distance; 32 iterations,
+    then d, where the Krylov space is exhausted); ``"auto"`` is dense up to
     d = :data:`DENSE_MAX_DIM`. ``seed`` fixes the Lanczos start vector, so results are
     reproducible. ``backend``: ``"numpy"`` (symbolic derivatives), ``"jax"`` (the engine's
     autodiff, :mod:`toymodels.jax_model`) or ``"auto"`` (JAX for large workloads, if installed).
@@ -116,7 +116,7 @@ def _lanczos_top(model, theta, batch, tol, seed, chosen):
             raise ToyModelError(f"Lanczos did not reach tol {tol:g} at state {worst} of {model.label()} "
                                 f"after d = {d} iterations (residual {residual[worst]:.2e}, ‖H‖ "
                                 f"{norm[worst]:.2e}); raise tol or use method='dense'")
-        iterations = min(d, 2 * iterations)
+        iterations = d
 
 
 def _engine(model):

@@ -5,7 +5,8 @@ Every state runs its own Lanczos recurrence (Lanczos 1950; Golub & Van Loan, *Ma
 Computations*, 4th ed., §10.1) in one batched loop: each iteration is one batched HVP, with full
 reorthogonalization against the stored basis (applied twice, which keeps it orthogonal to
 working precision). After m iterations the top eigenvalue θ of the m×m tridiagonal matrix T and
-its eigenvector s give the residual r = |β_m s_m| = ‖Hy − θy‖ of the Ritz pair; a symmetric H has
+its eigenvector s give the residual r = |β_m s_m| = ‖Hy − θy‖ of the Ritz pair (Golub & Van Loan,
+(10.1.8)); a symmetric H has
 an eigenvalue within r of θ (Golub & Van Loan, Thm 8.1.13 (Bauer–Fike for symmetric matrices)),
 and Lanczos from a random start reaches the extreme eigenvalues first. A state whose Krylov space
 is exhausted (β = 0, e.g. after d iterations) has r = 0: θ is then exact up to rounding.
@@ -35,7 +36,7 @@ def top_eigenvalue(hvp, start, iterations, xp, fori_loop, set_at):
         alpha = xp.sum(q * w, axis=-1)
         w = w - alpha[:, None] * q - beta_prev[:, None] * q_prev
         for _ in range(2):  # full reorthogonalization, twice ("twice is enough", Kahan)
-            w = w - xp.einsum("nm,nmd->nd", xp.einsum("nmd,nd->nm", basis, w), basis)
+            w = w - xp.matmul(xp.matmul(basis, w[:, :, None])[:, :, 0][:, None, :], basis)[:, 0]
         beta = xp.linalg.norm(w, axis=-1)
         # the Krylov space is exhausted where β vanishes relative to ‖Hq‖: the recurrence stops
         # there; later diagonal entries repeat α₀ (a Rayleigh quotient ≤ λ1), so θ is unchanged
@@ -52,9 +53,18 @@ def top_eigenvalue(hvp, start, iterations, xp, fori_loop, set_at):
     off = betas * (xp.arange(m) < m - 1)  # T[i, i+1] = β_i; the last β is the residual's
     upper = off[:, :, None] * xp.eye(m, k=1)
     tridiagonal = alphas[:, :, None] * xp.eye(m) + upper + xp.swapaxes(upper, -1, -2)
-    values, vectors = xp.linalg.eigh(tridiagonal)
-    norm = xp.maximum(xp.abs(values[:, 0]), xp.abs(values[:, -1]))
-    return values[:, -1], xp.abs(betas[:, -1] * vectors[:, -1, -1]), norm
+    values = xp.linalg.eigvalsh(tridiagonal)
+    top, norm = values[:, -1], xp.maximum(xp.abs(values[:, 0]), xp.abs(values[:, -1]))
+    # the top eigenvector of T by two steps of inverse iteration with a shift just above θ (each
+    # shrinks the other components by the shift over their gap), not by eigh: only its last entry
+    # is needed, and LAPACK's eigenvectors cost 100x more on a busy machine (OpenBLAS threads)
+    shifted = tridiagonal - (top + 1e-13 * norm + 1e-300)[:, None, None] * xp.eye(m)
+    vector = xp.ones((n_states, m, 1))
+    for _ in range(2):
+        vector = xp.linalg.solve(shifted, vector)
+        vector = vector / xp.linalg.norm(vector, axis=1, keepdims=True)
+    last = vector[:, -1, 0]
+    return top, xp.abs(betas[:, -1] * last), norm
 
 
 def numpy_loop(n, body, carry):
@@ -69,7 +79,9 @@ def numpy_set_at(array, index, value):
 
 
 def first_iterations(d):
-    """Lanczos iterations of the first attempt; doubled (up to d) until every state converged."""
+    """Lanczos iterations of the first attempt; if a state has not converged, the second attempt
+    takes d, where the Krylov space is exhausted (Lanczos restarts from scratch, so growing in
+    several steps would repeat more work than it saves)."""
     return int(min(d, 32))
 
 
