@@ -73,12 +73,14 @@ TWO_LAYER = zoo.get("two_layer_scalar", y=1)
 STARTS = np.array([[1.5, 0.3], [0.4, 1.2], [2.0, -0.5]])
 
 
-@pytest.mark.parametrize("save_every", [7, 20])
+# 150 steps: blocks of save intervals run without masks, intervals that do not fill a block, and a
+# last shorter interval (toymodels.jax_simulate.BLOCK_STEPS)
+@pytest.mark.parametrize("save_every", [1, 7, 20])
 @pytest.mark.parametrize("opt", [optim.GD(0.1), optim.GD(np.array([0.05, 0.1, 0.2])), optim.NormalizedGD(0.01),
                                  optim.SqrtLossGD(0.01), optim.Momentum(0.05, beta=0.8), optim.DAL(p=1),
                                  optim.DAL(p=0, lr_max=0.05)])
 def test_same_trajectories_on_non_chaotic_runs(opt, save_every):
-    numpy_run, jax_run = both(TWO_LAYER, opt, STARTS, 45, record=("loss", "grad_norm", "sharpness"),
+    numpy_run, jax_run = both(TWO_LAYER, opt, STARTS, 150, record=("loss", "grad_norm", "sharpness"),
                               save_every=save_every)
     assert numpy_run.meta["backend"] == "numpy" and jax_run.meta["backend"] == "jax"
     assert list(jax_run.status) == ["finished"] * 3
@@ -101,8 +103,8 @@ def test_same_trajectories_on_a_network_with_data():
     assert_same_run(jax_run, numpy_run)
 
 
-# save_every 3: masked steps only; 50: intervals first run without masks, and again step by step
-# where a start stopped in them (toymodels.jax_simulate.SKIP_FROM)
+# blocks of intervals first run without masks, and again step by step where a start stopped in them
+# (toymodels.jax_simulate.BLOCK_STEPS)
 @pytest.mark.parametrize("save_every", [3, 50])
 def test_same_statuses_at_the_same_steps_on_diverging_runs(save_every):
     m = zoo.get("quadratic", eigenvalues=(2.0, 0.02))
