@@ -77,7 +77,7 @@ def run(model, optimizer, x, plan, record, metrics, *, seed, max_norm, tol, batc
         out = numeric.compiled[key](jnp.asarray(x), hyper, jnp.asarray(0.0 if tol is None else tol),
                                     jax.random.key(seed), None if batches is None else jnp.asarray(batches))
         xs, values, lrs, code, stop = jax.device_get(out)
-    status = np.asarray(np.asarray(statuses.ALL, dtype=object)[code], dtype=object)
+    status = np.asarray(statuses.ALL)[code]  # a string array, as Trajectory keeps it
     return (np.asarray(xs), {k: np.asarray(v) for k, v in values.items()}, np.asarray(lrs), status,
             np.asarray(stop, dtype=np.int64))
 
