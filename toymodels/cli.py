@@ -201,7 +201,7 @@ def cmd_simulate(args):
     x0 = np.array(parse_point(args.x0))
     record = [r for r in args.record.split(",") if r.strip()]
     run = simulate(m, _optimizer(args), x0, args.steps, record=record, seed=args.seed,
-                   save_every=args.save_every, tol=args.tol)
+                   save_every=args.save_every, tol=args.tol, backend=args.backend)
     print(run.summary())
     if out is not None:
         run.save(out)
@@ -295,6 +295,8 @@ def make_parser():
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--save-every", type=int, default=1)
     sim.add_argument("--tol", type=float, help="stop a start as converged when ‖∇L‖ ≤ TOL")
+    sim.add_argument("--backend", default="auto", help="numpy, jax (the accelerated engine, if installed) "
+                                                       "or auto (jax for long runs; default)")
     sim.add_argument("--out", help="write the run to this .npz file (its folder must exist)")
     sim.set_defaults(func=cmd_simulate)
 
