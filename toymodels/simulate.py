@@ -90,6 +90,7 @@ def simulate(model, optimizer, x0, steps, record=("loss",), *, save_every=1, see
     options = dict(seed=seed, max_norm=max_norm, tol=tol, batches=batches)
     if chosen == backends.JAX:
         from .jax_simulate import run
+        progress_bars.note(f"{optimizer.name} on {model.name}: {steps} steps on the JAX engine")
         arrays = run(model, optimizer, x, plan, tuple(record), METRICS, **options)
     else:
         arrays = _run(model, optimizer, x, plan, tuple(record), progress=progress, **options)
