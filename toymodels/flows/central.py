@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import UnsupportedError
-from ..sdcp import MAX_K, solve_sdcp
+from ..sdcp import MAX_K, SDCPSolution, solve_sdcp
 from .field import VectorField
 
 #: Eigenvalues within this fraction below 2/η enter the complementarity problem (they get X = 0
@@ -49,8 +49,28 @@ class CentralState:
     avg_loss: np.ndarray
 
 
-def _edge_problem(numeric, w, grad, lam, vec, k, edge, kappa):
-    """Q, G and the g_kl of the complementarity problem at one state w (module docstring)."""
+@dataclass(frozen=True)
+class EdgeSolution:
+    """At one state: the ``k`` edge eigenvectors ``U`` (d, k), the problem (Q, G) and its solution
+    (an :class:`~toymodels.sdcp.SDCPSolution`; for k = 1 the closed form σ² = max(0, −2Q/G))."""
+
+    U: np.ndarray
+    Q: np.ndarray
+    G: np.ndarray
+    g: np.ndarray
+    solution: SDCPSolution
+
+    @property
+    def k(self) -> int:
+        return self.U.shape[1]
+
+
+def _edge_solution(numeric, w, grad, lam, vec, edge, kappa, edge_band) -> EdgeSolution:
+    """The complementarity problem at one state w (module docstring); ``lam`` descending."""
+    k = int(np.sum(lam >= edge * (1 - edge_band)))
+    if k > MAX_K:
+        raise UnsupportedError(f"{k} Hessian eigenvalues are within {edge_band:.0%} of the edge 2/η = {edge:g} "
+                               f"at w = {w}; the central flow here solves k ≤ {MAX_K}")
     U = vec[:, :k]
     g = np.empty((k, k, len(w)))
     for i in range(k):
@@ -58,29 +78,40 @@ def _edge_problem(numeric, w, grad, lam, vec, k, edge, kappa):
             g[i, j] = g[j, i] = numeric.d3(w, U[:, i], U[:, j])
     G = np.einsum("ijn,kln->ijkl", g, g)
     Q = np.einsum("ijn,n->ij", g, grad) + kappa * np.diag(edge - lam[:k])
-    return Q, G, g
+    if k == 1:  # the closed form σ² = max(0, −2Q/G)
+        X = np.array([[max(0.0, -2 * Q[0, 0] / G[0, 0, 0, 0])]])
+        solution = SDCPSolution(X, Q + 0.5 * G[0, 0, 0, 0] * X, int(X[0, 0] > 0), 0.0)
+    else:
+        solution = solve_sdcp(Q, G)
+    return EdgeSolution(U, Q, G, g, solution)
+
+
+def _eigh_descending(hess):
+    lam, vec = np.linalg.eigh(hess)
+    return lam[..., ::-1], vec[..., ::-1]
 
 
 def _drift(numeric, flat, edge, kappa, edge_band):
     """(Σ, dw/dt, H) at the states ``flat`` (n, d)."""
     grad, hess = numeric.grad(flat), numeric.hess(flat)
-    lam, vec = np.linalg.eigh(hess)
-    lam, vec = lam[:, ::-1], vec[:, :, ::-1]
+    lam, vec = _eigh_descending(hess)
     d = flat.shape[-1]
     sigma = np.zeros((len(flat), d, d))
     velocity = -grad
     for n in np.flatnonzero(lam[:, 0] >= edge * (1 - edge_band)):
-        k = int(np.sum(lam[n] >= edge * (1 - edge_band)))
-        if k > MAX_K:
-            raise UnsupportedError(f"{k} Hessian eigenvalues are within {edge_band:.0%} of the edge 2/η = {edge:g} "
-                                   f"at w = {flat[n]}; the central flow here solves k ≤ {MAX_K}")
-        Q, G, g = _edge_problem(numeric, flat[n], grad[n], lam[n], vec[n], k, edge, kappa)
-        # k = 1: σ² = max(0, −2Q/G), the closed form; k ≥ 2: the complementarity problem
-        X = np.array([[max(0.0, -2 * Q[0, 0] / G[0, 0, 0, 0])]]) if k == 1 else solve_sdcp(Q, G).X
-        U = vec[n][:, :k]
-        sigma[n] = U @ X @ U.T
-        velocity[n] -= 0.5 * np.einsum("ij,ijn->n", X, g)
+        at = _edge_solution(numeric, flat[n], grad[n], lam[n], vec[n], edge, kappa, edge_band)
+        X = at.solution.X
+        sigma[n] = at.U @ X @ at.U.T
+        velocity[n] -= 0.5 * np.einsum("ij,ijn->n", X, at.g)
     return sigma, velocity, hess
+
+
+def edge_solution(model, lr, w, *, kappa=None, edge_band=EDGE_BAND) -> EdgeSolution:
+    """The edge eigenvectors and the complementarity problem with its solution at one state ``w`` (d,)."""
+    numeric = model.numeric
+    w = np.asarray(w, dtype=float)
+    lam, vec = _eigh_descending(numeric.hess(w))
+    return _edge_solution(numeric, w, numeric.grad(w), lam, vec, 2.0 / lr, _kappa(lr, kappa), edge_band)
 
 
 def _kappa(lr, kappa):
