@@ -9,7 +9,7 @@ from toymodels.flows import exact_quadratic_solution, principal
 
 from .timing import best_time, ratio_line
 
-#: The original notebooks' setting (theory.md §3): Hessian eigenvalues 2 and 0.02, θ0 = (−0.35, −0.2).
+#: The original notebooks' setting (docs/theory/principal-flow.md): Hessian eigenvalues 2 and 0.02, θ0 = (−0.35, −0.2).
 LR, STEPS, EULER_DT = 1.05, 5, 1e-5
 
 

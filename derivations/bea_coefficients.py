@@ -38,8 +38,8 @@ def derive() -> Page:
                 "Hairer, Lubich, Wanner, Geometric Numerical Integration, §IX.1; Barrett & Dherin, "
                 "ICLR 2021; Rosca et al., TMLR 2023")
     page.text("GD is explicit Euler on θ' = −∇L. toymodels derives the modified field "
-              "f_η = f_0 + η f_1 + η² f_2 + … by matching the Lie series of its time-η flow, "
-              "θ + Σ_j (η^j/j!) D_f^{j−1} f, to θ − η∇L order by order "
+              "$f_\\eta = f_0 + \\eta f_1 + \\eta^2 f_2 + \\dots$ by matching the Lie series of its time-η flow, "
+              "$\\theta + \\sum_{j \\ge 1} (\\eta^j/j!)\\, D_f^{j-1} f$, to θ − η∇L order by order "
               "(toymodels.flows.bea_coefficients). Three independent checks follow.")
 
     # 1. Known vector formulas on a generic cubic in two variables.
@@ -62,9 +62,9 @@ def derive() -> Page:
     quad = Model((entries[0] * a**2 + 2 * entries[1] * a * b + entries[2] * b**2) / 2, [a, b], constants=entries)
     for p, f in enumerate(bea_coefficients(quad, ORDER)):
         assert_zero(f + quad.hess**p * quad.grad / (p + 1), f"principal coefficient of order {p}")
-    page.text(f"**Principal terms.** On a quadratic with a generic symmetric A, f_p = −H^p∇L/(p + 1) "
-              f"for p = 0…{ORDER}: the coefficients of −Σ_p η^p H^p ∇L/(p + 1) = φ(ηH)∇L, the "
-              "principal flow.")
+    page.text(f"**Principal terms.** On a quadratic with a generic symmetric A, "
+              f"$f_p = -H^p \\nabla L/(p + 1)$ for p = 0…{ORDER}: the coefficients of "
+              "$-\\sum_p \\eta^p H^p \\nabla L/(p + 1) = \\varphi(\\eta H)\\nabla L$, the principal flow.")
 
     # 3. The scalar case, derived independently by quadrature, up to order 3.
     theta = sp.Symbol("theta")

@@ -12,19 +12,20 @@ POINTS = [(sp.Rational(3, 2), sp.Rational(1, 5)), (sp.Rational(-1, 3), sp.Ration
 
 def derive() -> Page:
     page = Page("Flow on the manifold of minima of (1 + x²)y²",
-                "Arora, Li, Panigrahi, ICML 2022 (their figure toy), §4–5; theory.md §5")
+                "Arora, Li, Panigrahi, ICML 2022 (their figure toy), §4–5; docs/theory/manifold.md")
     x, y, T, x0 = sp.symbols("x y T x_0", real=True)
     loss = (1 + x**2) * y**2
     grad = sp.Matrix([sp.diff(loss, x), sp.diff(loss, y)])
 
     page.text("Gradient flow conserves ln|x| + x²/2 − y²/2, declared in the zoo as its signed "
-              "exponential c = x·e^{(x² − y²)/2}, which is finite at x = 0:")
+              "exponential $c = x\\,e^{(x^2 - y^2)/2}$, which is finite at x = 0:")
     c = x * sp.exp((x**2 - y**2) / 2)
     assert_zero(sp.simplify((sp.Matrix([sp.diff(c, x), sp.diff(c, y)]).T * grad)[0]), "∇c·∇L = 0")
     page.equation(r"\nabla\left(x e^{(x^2 - y^2)/2}\right)\cdot\nabla L", 0)
 
-    page.text("So Φ(x, y) = (X, 0) with X e^{X²/2} = x e^{(x² − y²)/2}, i.e. X² e^{X²} = x² e^{x² − y²}: "
-              "X² = W(x² e^{x² − y²}) with W the Lambert function, X of the sign of x.")
+    page.text("So Φ(x, y) = (X, 0) with $X e^{X^2/2} = x\\, e^{(x^2 - y^2)/2}$, i.e. "
+              "$X^2 e^{X^2} = x^2 e^{x^2 - y^2}$: $X^2 = W(x^2 e^{x^2 - y^2})$ with W the Lambert function, "
+              "X of the sign of x.")
     argument = x**2 * sp.exp(x**2 - y**2)
     phi_x = sp.sqrt(sp.LambertW(argument))
     for xv, yv in POINTS:  # SymPy does not reduce W(z)e^{W(z)}, so the identity is checked to 50 digits
@@ -51,10 +52,10 @@ def derive() -> Page:
     page.equation(r"\frac{dx}{dT}\Big|_{\sqrt{L}}", -x / 2)
 
     page.text("Closed-form solutions from x(0) = x0 > 0 (odd in x0). √L: exponential decay. NGD: "
-              "ln x + x²/2 decreases at rate 1/2, so x(T)² = W(x0² e^{x0² − T}):")
+              "ln x + x²/2 decreases at rate 1/2, so $x(T)^2 = W(x_0^2 e^{x_0^2 - T})$:")
     sqrt_solution = x0 * sp.exp(-T / 2)
     assert_zero(sp.diff(sqrt_solution, T) + sqrt_solution / 2, "√L solution")
-    page.equation("x(T)", sqrt_solution, "so λ1 = 2(1 + x0² e^{−T}).")
+    page.equation("x(T)", sqrt_solution, "so $\\lambda_1 = 2(1 + x_0^2 e^{-T})$.")
     invariant = sp.log(x) + x**2 / 2
     assert_zero(sp.simplify(sp.diff(invariant, x) * (-x / (2 * (1 + x**2))) + sp.Rational(1, 2)),
                 "d(ln x + x²/2)/dT = −1/2")

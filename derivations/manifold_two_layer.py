@@ -9,7 +9,7 @@ from toymodels.derivation import Page, assert_zero
 
 def derive() -> Page:
     page = Page("Flow on the manifold of minima of ½(ab − y)²",
-                "Arora, Li, Panigrahi, ICML 2022, §4–5; theory.md §5")
+                "Arora, Li, Panigrahi, ICML 2022, §4–5; docs/theory/manifold.md")
     a, b, w, w0, T = sp.symbols("a b w w_0 T", real=True)
     t = sp.Symbol("t", positive=True)
     y = sp.Symbol("y", positive=True)
@@ -73,7 +73,7 @@ def derive() -> Page:
               "G(w(T)) = G(w0) − T (for w of the sign of w0):")
     sqrt_solution = w0 * sp.exp(-T / 2)
     assert_zero(sp.diff(sqrt_solution, T) - sqrt_rate.subs(w, sqrt_solution), "√L solution")
-    page.equation("w(T)", sqrt_solution, "so λ1(T) = √(w0² e^{−T} + 4y²) decreases to 2y, at a = b.")
+    page.equation("w(T)", sqrt_solution, "so $\\lambda_1(T) = \\sqrt{w_0^2 e^{-T} + 4y^2}$ decreases to 2y, at a = b.")
     G = sp.sqrt(w**2 + 4 * y**2) + 2 * y * sp.log(w / (2 * y + sp.sqrt(w**2 + 4 * y**2)))
     assert_zero(sp.simplify(sp.diff(G, w) * ngd_rate + 1), "dG/dT = −1 along the NGD flow")
     page.equation("G(w)", G, "(w > 0; for w < 0 use G(|w|)), with dG/dT = −1.")

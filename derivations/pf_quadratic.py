@@ -29,7 +29,7 @@ def derive() -> Page:
     p, d = a.diagonalize(normalize=True)
     assert {d[0, 0], d[1, 1]} == {sp.Rational(1, 2), sp.Rational(3, 2)}
     theta0 = sp.Matrix([sp.Rational(1, 3), -1])
-    for kk in range(1, 5):  # SymPy's log(−1/2) = log(1/2) + iπ, the branch of theory.md §3
+    for kk in range(1, 5):  # SymPy's log(−1/2) = log(1/2) + iπ, the branch of docs/theory/principal-flow.md
         flow = p * sp.diag(*[sp.exp(kk * sp.log(1 - d[i, i])) for i in range(2)]) * p.T * theta0
         assert_zero(flow - (sp.eye(2) - a) ** kk * theta0, f"matrix PF at t = {kk}η")
     page.text("Checked in matrix form for A = [[1, ½], [½, 1]], η = 1 (ηλ = ½ and 3/2, the second in "

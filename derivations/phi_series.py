@@ -16,7 +16,7 @@ def derive() -> Page:
     principal_sum = -sum(x**p / (p + 1) for p in range(order))
     assert_zero(series - principal_sum, "series of φ")
     page.text("The principal flow is θ' = φ(ηH)∇L. Its Taylor series sums the backward-error terms "
-              "−η^p/(p+1) H^p ∇L made of H and ∇L only:")
+              "$-\\frac{\\eta^p}{p+1} H^p \\nabla L$ made of H and ∇L only:")
     page.equation(r"\varphi(x) = \frac{\log(1-x)}{x}", sp.latex(principal_sum) + r" + O(x^{8})")
     assert_zero(sp.limit(phi, x, 0) + 1, "φ(0)")
     page.equation(r"\lim_{x\to 0}\varphi(x)", -1, "so at η → 0 the PF is gradient flow.")

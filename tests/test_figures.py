@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from toymodels import figures
-from toymodels.figures.style import SERIES, series
+from toymodels.style import SERIES, series
 
 
 def _specs():

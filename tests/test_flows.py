@@ -17,7 +17,7 @@ from toymodels.reference import integrate_mpmath, to_numpy
 
 def logm_reference(hess, grad, lr):
     """φ(ηH)g = (ηH)⁻¹ log(I − ηH) g with scipy's principal matrix logarithm, which for a
-    negative eigenvalue of I − ηH takes log|·| + iπ: the branch of theory.md §3."""
+    negative eigenvalue of I − ηH takes log|·| + iπ: the branch of docs/theory/principal-flow.md."""
     d = len(grad)
     log = scipy.linalg.logm((np.eye(d) - lr * hess).astype(complex))
     return np.linalg.solve(lr * hess, log @ grad)

@@ -51,7 +51,7 @@ def test_rk4_error_falls_as_dt_to_the_fourth():
 
 
 def test_complex_linear_flow_matches_the_exponential_and_gd_at_integer_times():
-    # principal flow of L = 1.5 θ²/2 at η = 1 (theory.md §3): dθ/dt = log(1 − ηλ)/η · θ
+    # principal flow of L = 1.5 θ²/2 at η = 1 (docs/theory/principal-flow.md): dθ/dt = log(1 − ηλ)/η · θ
     c = np.log((1 - 1.5) + 0j)
     x0 = np.array([[1.0 + 0.5j], [-0.3 + 0j]])
     times = np.array([0.0, 0.5, 1.0, 2.5, 3.0])
@@ -185,7 +185,7 @@ def test_save_and_load_round_trip(tmp_path):
     back = Solution.load(path)
     for name in ("t", "x", "status", "stop_time", "n_steps"):
         np.testing.assert_array_equal(getattr(back, name), getattr(sol, name))
-    assert back.meta["method"] == "rk4" and "theory.md §0" in back.meta["time_unit"]
+    assert back.meta["method"] == "rk4" and "docs/theory/conventions.md" in back.meta["time_unit"]
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -84,3 +84,15 @@ def test_ctrl_c_stops_reproduce_promptly_and_keeps_finished_claims(tmp_path, to_
     # the finished claim is answered from the cache; the interrupted one is run again
     again = subprocess.run(command[:-2] + ["gd.*"], capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "1 claims from the cache" in again.stdout, again.stdout + again.stderr
+
+
+def test_reproduce_shows_running_claims_their_inner_progress_and_the_writing_phase(tmp_path):
+    # before: "0/20" for a minute and then silence while the figures and the report were written
+    command = [sys.executable, "-m", "toymodels", "reproduce", "--quick", "--jobs", "2", "--out",
+               str(tmp_path), "--only", *CLAIMS]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    shown = done.stderr
+    assert "manifold.ngd_flow ngd on two_layer_scalar" in shown  # the running claim and its loop
+    assert "/12400" in shown or "/24800" in shown  # steps done of steps to do
+    assert "figures:" in shown and "writing REPORT.md" in done.stdout + shown

@@ -20,7 +20,7 @@ from toymodels.verify import bound
 def test_wrong_limiting_flows_break_the_calibrated_bound(optimizer):
     for comparison in manifold_flows.flow_comparisons(optimizer, True, reject_by=manifold_flows.MARGIN)[0]:
         comparison.assert_()  # right flow within C·η, every wrong flow beyond MARGIN·C·η
-        assert comparison.provenance.kind == "calibrated" and "quick sweep from" in comparison.provenance.on
+        assert comparison.provenance.kind == "calibrated" and "from" in comparison.provenance.on
     # the calibration data are not the judged data: another start, and C is not fitted to the judged run
     right = OPTIMIZERS[optimizer][1:]
     run, other = sweep("two_layer_scalar", optimizer, True), sweep("two_layer_scalar", optimizer, True, calibration=True)
@@ -29,7 +29,7 @@ def test_wrong_limiting_flows_break_the_calibrated_bound(optimizer):
 
 def test_bound_fails_with_a_constant_too_small():
     run = sweep("zhu_minimal", "ngd", True)
-    c, _ = manifold_flows.calibrated_constant("zhu_minimal", "ngd")
+    c, _ = manifold_flows.calibrated_constant("zhu_minimal", "ngd", True)
     err = run.errors(OPTIMIZERS["ngd"][1:])
     assert bound("right flow", run.eta, err, c).passed
     assert not bound("right flow, C/3", run.eta, err, c / 3).passed  # C is not loose by orders of magnitude

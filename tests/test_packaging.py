@@ -32,10 +32,18 @@ def test_every_package_folder_is_installed():
 
 
 def test_readme_quickstart_runs(capsys):
-    (quickstart,) = re.findall(r"```python\n(.*?)\n```", (ROOT / "README.md").read_text(), flags=re.S)
-    exec(compile(quickstart, "README quickstart", "exec"), {})  # our own documentation, not user input
+    quickstart = re.findall(r"```python\n(.*?)\n```", (ROOT / "README.md").read_text(), flags=re.S)[0]
+    import matplotlib.pyplot as plt
+
+    namespace = {}
+    exec(compile(quickstart, "README quickstart", "exec"), namespace)  # our own documentation, not user input
     out = capsys.readouterr().out
     assert "sharpness × lr: 1.98" in out and "PF  error per step" in out
+    # the two one-call figures: GD, IGR and the PF over the contours; the sharpness against 2/η
+    labels = [t.get_text() for t in namespace["ax"].legend().get_texts()]
+    assert labels[:2] == ["minima Γ", "GD"] and labels[2] == "IGR flow" and labels[3].startswith("principal flow")
+    assert any(line.get_label() == "2/η = 4" for line in namespace["axes"][0].get_lines())
+    plt.close("all")
 
 
 def test_readme_lists_every_claim_and_zoo_entry():

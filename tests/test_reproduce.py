@@ -2,16 +2,18 @@
 resumes an interrupted run and distrusts a corrupted entry, and bad input gets a clear error."""
 
 import json
+import re
 
 import matplotlib.image
 import numpy as np
 import pytest
 
-from toymodels import claims, figures
+from toymodels import claims, derivation, figures
 from toymodels.cache import CorruptCacheWarning
 from toymodels.claims import Claim, Verdict
 from toymodels.cli import main
 from toymodels.errors import InvalidInputError, OutputError, UnknownNameError
+from toymodels.mathml import extract_math
 from toymodels.reproduce import reproduce
 from toymodels.verify import match
 
@@ -46,6 +48,21 @@ def test_the_html_report_is_self_contained(quick_run):
     html = (quick_run.folder / "report.html").read_text()
     assert 'src="figures/' not in html and html.count('src="data:image/png;base64,') >= 8
     assert "<script" not in html and 'src="http' not in html and 'href="http' not in html
+
+
+def test_the_html_report_renders_math_and_sizes_figures_alike(quick_run):
+    html = (quick_run.folder / "report.html").read_text()
+    assert "<th></th>" not in html  # key–value tables have no empty header row
+    assert "MATHPLACEHOLDER" not in html and 'display="inline"' in html  # prose formulas are MathML
+    assert "D_f^" not in html and "e^{" not in html  # no raw TeX left in the prose
+    widths = [int(w) for w in re.findall(r'src="data:image/png;base64,[^"]+" width="(\d+)"', html)]
+    assert len(widths) == html.count("data:image/png") and min(widths) >= 500  # one scale: 100 px per inch
+
+
+def test_every_derivation_formula_converts_to_mathml():
+    for name in derivation.names():
+        _, formulas = extract_math(derivation.derive(name).markdown())
+        assert formulas and not [f for f in formulas if "<pre>" in f or "<code>" in f], name
 
 
 @pytest.fixture

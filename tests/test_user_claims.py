@@ -2,13 +2,15 @@
 module run by `toymodels verify --claims` and `toymodels reproduce --claims` beside the built-in
 claims (with its figure), and a cache that never answers an edited claim with a stale verdict."""
 
+import importlib.metadata
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from toymodels import figures, verify
+from toymodels import figures, report, verify
 from toymodels.cache import VerdictCache
 from toymodels.cli import main
 from toymodels.reproduce import reproduce, run_claims
@@ -34,6 +36,14 @@ def test_a_theory_test_in_ten_lines():
     check.assert_()
     with pytest.raises(AssertionError, match="measured:.*\n.*expected:  2"):
         order("the same data claimed second order", eta, err, expected=2, tol=0.1).assert_()
+
+
+def test_the_readme_theory_test_runs_as_written():
+    blocks = re.findall(r"```python\n(.*?)\n```", (EXAMPLE.parents[1] / "README.md").read_text(), flags=re.S)
+    (snippet,) = [b for b in blocks if "def test_gd_is_first_order_in_eta" in b]
+    namespace = {}
+    exec(compile(snippet, "README theory test", "exec"), namespace)  # our own documentation, not user input
+    namespace["test_gd_is_first_order_in_eta"]()
 
 
 def test_verify_runs_the_example_claim_from_its_file(capsys):
@@ -87,3 +97,20 @@ def test_a_claim_module_with_a_mistake_gives_a_clear_error(tmp_path, capsys):
     assert "registered twice" in capsys.readouterr().err
     assert main(["verify", "--claims", str(tmp_path / "nope.txt")]) == 2
     assert "needs a Python file" in capsys.readouterr().err
+
+
+def test_claims_of_an_installed_package_are_loaded_by_entry_point(tmp_path, monkeypatch):
+    (tmp_path / "their_claims.py").write_text(CLAIM.format(value=1.0).replace("mine.edited", "theirs.one"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    point = importlib.metadata.EntryPoint("theirs", "their_claims", verify.claim_module.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [point] if group == point.group else [])
+    verify.load_entry_points()
+    (claim,) = verify.select(["theirs.*"])
+    assert claim.run().passed and claim.source_hash  # outside toymodels: keyed by its source in the cache
+
+
+def test_the_report_flags_a_verdict_that_rejects_nothing():
+    lonely = verify.Verdict([verify.match("one", 1.0, 1.0)], nothing_rejected="a definition, not a hypothesis")
+    lines = "\n".join(report.comparison_lines(lonely))
+    assert "**Rejects no alternative.** a definition, not a hypothesis" in lines
+    assert "rejects no alternative" in lonely.summary

@@ -168,3 +168,10 @@ def test_a_user_module_registers_claims_with_its_source_hash(tmp_path, monkeypat
     empty.write_text("x = 1")
     with pytest.raises(InvalidInputError, match="defines no claim"):
         verify.load_claims(empty)
+
+
+def test_json_of_complex_and_non_finite_values():
+    comparison = match("φ(2)", np.array([1j * np.pi / 2]), np.array([1j * np.pi / 2]), atol=1e-15,
+                       data={"worst": np.inf, "value": 0.5 + 1j})
+    text = json.dumps(comparison.to_json())
+    assert '"inf"' in text and "(0.5+1j)" in text and comparison.passed

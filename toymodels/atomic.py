@@ -5,6 +5,7 @@ the complete new one is there, because :func:`os.replace` is atomic on POSIX and
 """
 
 import io
+import json
 import os
 import tempfile
 from contextlib import contextmanager
@@ -77,20 +78,42 @@ def write_bytes(path, data):
         tmp.write_bytes(data)
 
 
-def write_npz(path, arrays, meta=None):
-    """Write ``arrays`` (and ``meta``, its values as strings) to an ``.npz`` file atomically."""
-    if meta is not None:
-        arrays = {**arrays, "meta_keys": np.array(list(meta), dtype=str),
-                  "meta_values": np.array([str(v) for v in meta.values()], dtype=str)}
+def write_npz(path, arrays):
+    """Write ``arrays`` (a dict of NumPy arrays) to an ``.npz`` file atomically."""
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     write_bytes(path, buffer.getvalue())
 
 
-def read_npz(path):
-    """The arrays and the metadata written by :func:`write_npz` (no pickles are loaded);
-    ``path`` may also be a file object."""
+def read_npz(path) -> dict:
+    """Every array of an ``.npz`` file (no pickles are loaded); ``path`` may be a file object."""
     with np.load(path, allow_pickle=False) as f:
-        arrays = {k: f[k] for k in f.files if k not in ("meta_keys", "meta_values")}
-        meta = dict(zip(f["meta_keys"].tolist(), f["meta_values"].tolist())) if "meta_keys" in f.files else {}
-    return arrays, meta
+        return {k: f[k] for k in f.files}
+
+
+#: The array that holds a stored run's metadata as JSON text.
+META_KEY = "meta"
+
+
+def join(prefix, key):
+    """``prefix/key``, or ``key`` alone when there is no prefix: the keys of stored runs."""
+    return f"{prefix}/{key}" if prefix else key
+
+
+def meta_array(meta) -> np.ndarray:
+    """``meta`` as a 0-d string array of JSON, so numbers and lists come back as they were
+    (NumPy values become numbers or lists, anything else its text)."""
+    return np.array(json.dumps(meta, default=_jsonable, ensure_ascii=False))
+
+
+def meta_from_array(array) -> dict:
+    """The metadata stored by :func:`meta_array`."""
+    return json.loads(str(array))
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)

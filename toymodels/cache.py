@@ -75,7 +75,7 @@ class VerdictCache:
                 raise ValueError("it was written for another claim, mode or format")
             if hashlib.sha256(payload).hexdigest() != meta["artifacts_sha256"]:
                 raise ValueError("its artifacts file does not match the recorded checksum")
-            artifacts, _ = read_npz(io.BytesIO(payload))
+            artifacts = read_npz(io.BytesIO(payload))
             return Verdict.from_json(meta, artifacts)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             warnings.warn(f"ignoring the cached result of {claim_id} in {meta_path} ({exc}); recomputing it",

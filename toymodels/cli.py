@@ -12,6 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import sympy as sp
 
@@ -319,10 +320,10 @@ def make_parser():
 
 def main(argv=None):
     """The command line; returns the exit status (0 ok, 1 a claim failed, 2 bad input, 130 Ctrl-C)."""
+    # The command line only writes files: no window, whatever backend the user configured.
+    # Chosen here, never on import, so a notebook that imports toymodels keeps its backend.
+    matplotlib.use("Agg")
     args = make_parser().parse_args(argv)
-    if argv is None:  # a real command (not a test calling main): figures need no display
-        import matplotlib
-        matplotlib.use("Agg")
     try:
         return args.func(args) or 0
     except ToyModelError as exc:

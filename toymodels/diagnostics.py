@@ -1,11 +1,11 @@
 """Diagnostics of states: sharpness, mini-batch sharpness, batch sharpness, GFS sharpness.
 
-Conventions (theory.md §0): squared losses carry the ½, sharpness S(θ) = λ1(∇²L(θ)) is the top
+Conventions (docs/theory/conventions.md): squared losses carry the ½, sharpness S(θ) = λ1(∇²L(θ)) is the top
 (largest algebraic) Hessian eigenvalue. For a model with data, a mini-batch B of ``batch_size``
 sample indices has loss L_B (the mean of the per-sample losses over B, repeated indices
-counted with their multiplicity), gradient g_B and Hessian H_B (theory.md §6):
+counted with their multiplicity), gradient g_B and Hessian H_B (docs/theory/eoss.md):
 
-- MiniBS = E_B[λmax(H_B)] (Andreyev & Beneventano 2024, first version). By Jensen and the
+- MiniBS = E_B[λmax(H_B)] (Andreyev & Beneventano 2024, arXiv:2412.20553, first version). By Jensen and the
   convexity of λmax, MiniBS ≥ λmax(E_B H_B) = λmax(H).
 - Batch sharpness = E_B[g_Bᵀ H_B g_B / ‖g_B‖²] (their later versions); ≤ MiniBS batch by batch.
 
@@ -16,7 +16,7 @@ the batch-count matrix with the per-sample Hessians.
 
 For scalar networks ½(∏_i w_i − y)², the gradient-flow solution (GFS) from w and its sharpness
 follow from the conserved quantities w_i² − w_j² of gradient flow (Kreisler, Nacson, Soudry,
-Carmon, ICML 2023; theory.md §4).
+Carmon, ICML 2023, arXiv:2305.13064; docs/theory/edge-of-stability.md).
 """
 
 from dataclasses import dataclass

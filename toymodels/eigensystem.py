@@ -87,7 +87,7 @@ def eig2x2_complex(a, b, c):
     root has Re ≥ 0), vectors with a trailing axis of length 2. The rotation angle of the real
     case has no quadrant-safe complex analogue, so each eigenvector is the larger of the two
     candidate columns of adj(H − λI), normalized so that uᵀu = 1 (the bilinear normalization
-    that makes U⁻¹ = Uᵀ for complex symmetric H; theory.md §3). A multiple of the identity
+    that makes U⁻¹ = Uᵀ for complex symmetric H; docs/theory/principal-flow.md). A multiple of the identity
     falls back to the coordinate axes.
     """
     mean, half_gap = (a + c) / 2, (a - c) / 2

@@ -23,7 +23,7 @@ from .status import DIVERGED, FINISHED, MAX_STEPS, SINGULAR, STEP_SIZE_COLLAPSE
 from .validate import integer_at_least, positive_number
 
 METHODS = ("rk4", "dop853")
-TIME_UNIT = "flow time t (one GD step = lr units, theory.md §0)"
+TIME_UNIT = "flow time t (one GD step = lr units, docs/theory/conventions.md)"
 
 # scipy's controller constants for explicit Runge-Kutta: safety factor and bounds on the change
 # of h per step. The exponent is -1/(q+1) for the order-7 error estimate of DOP853.
@@ -311,7 +311,7 @@ def integrate(field, x0, t1, *, saveat=None, method="dop853", dt=None, rtol=1e-1
 
     ``field`` maps states of shape (..., d) to dθ/dt of the same shape (real or complex); it is
     called on x0's shape first, then on (m, d) stacks of the starts still running. A field
-    that is complex at real states (the principal flow past ηλ = 1, theory.md §3) needs a
+    that is complex at real states (the principal flow past ηλ = 1, docs/theory/principal-flow.md) needs a
     complex ``x0``. ``saveat``: strictly increasing times in [0, t1] (default [0, t1]); the
     result holds ``x`` of shape (len(saveat), *batch, d), hit exactly at those times.
 

@@ -1,4 +1,5 @@
-"""The limit map Φ of gradient flow onto the manifold of minima Γ (theory.md §5).
+"""The limit map Φ of gradient flow onto the manifold of minima Γ (Arora, Li, Panigrahi, ICML 2022,
+arXiv:2205.09745; docs/theory/manifold.md).
 
 Φ(θ) = lim_{t→∞} of gradient flow θ' = −∇L started at θ (Arora, Li, Panigrahi, ICML 2022,
 §3). Two ways to compute it, chosen by :func:`limit_map`:

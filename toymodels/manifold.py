@@ -1,4 +1,4 @@
-"""The manifold Γ of minima, given by constraints g(θ) = 0 (theory.md §5).
+"""The manifold Γ of minima, given by constraints g(θ) = 0 (docs/theory/manifold.md).
 
 Arora, Li, Panigrahi (ICML 2022, §3) work near a manifold Γ of minima with rank ∇²L = codim Γ
 and a simple top eigenvalue λ1 on Γ. This module holds the geometry they need:

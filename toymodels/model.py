@@ -2,7 +2,7 @@
 
 A model holds SymPy parameter symbols θ and a scalar loss L(θ). A model with data holds a
 per-sample loss ℓ(θ; s) over sample symbols s and a dataset; its loss is the mean of ℓ over
-the samples (theory.md §0: squared losses carry the ½). Derived objects (gradient, Hessian,
+the samples (docs/theory/conventions.md: squared losses carry the ½). Derived objects (gradient, Hessian,
 third-derivative contractions, the closed-form eigensystem, the compiled numerics) are
 computed on first use and cached, as in scikit-learn: the constructor only validates and
 stores.
@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
+from . import display
 from .compile import NumericModel
 from .eigensystem import has_closed_form, hessian_blocks, symbolic_eigensystem
 from .errors import ModelSpecError, UnsupportedError
@@ -272,7 +273,7 @@ class Model:
     def sample_d3(self) -> sp.Matrix:
         """∇³ℓ[u, v]_i = Σ_jk ∂_i∂_j∂_k ℓ u_j v_k per sample, in the symbols ``u_i``, ``v_i``.
 
-        Built as ∇_θ(uᵀ H v) with u, v held fixed (theory.md §2), which takes 3d
+        Built as ∇_θ(uᵀ H v) with u, v held fixed (docs/theory/modified-flows.md), which takes 3d
         derivatives instead of the d³ entries of the full tensor.
         """
         u, v = self.direction_symbols("u"), self.direction_symbols("v")
@@ -359,6 +360,14 @@ class Model:
         """Name with parameters, e.g. ``two_layer_scalar(y=1)``."""
         args = ", ".join(f"{k}={v}" for k, v in self.parameters.items())
         return f"{self.name}({args})"
+
+    def latex(self, parts=("loss", "gradient", "hessian", "eigenvalues")) -> str:
+        """LaTeX of the loss, gradient, Hessian and closed-form Hessian eigenvalues (an
+        ``aligned`` block; the gradient and Hessian only up to six parameters)."""
+        return display.model_latex(self, parts)
+
+    def _repr_latex_(self):
+        return f"$$ {self.latex()} $$"
 
     def __repr__(self):
         return f"<Model {self.label()}: {self.formula}, d={self.dim}>"

@@ -54,7 +54,7 @@ class Optimizer:
 
 
 class GD(Optimizer):
-    """Gradient descent θ ← θ − η∇L(θ) (theory.md §0)."""
+    """Gradient descent θ ← θ − η∇L(θ) (docs/theory/conventions.md)."""
 
     name = "gd"
 
@@ -130,7 +130,7 @@ class SGD(Optimizer):
     """Mini-batch SGD θ ← θ − η∇L_B(θ), with a fresh batch B for every state at every step.
 
     Without replacement (default) B is a uniformly random subset of ``batch_size`` distinct
-    samples (theory.md §6); with replacement its indices are drawn independently. The batches
+    samples (docs/theory/eoss.md); with replacement its indices are drawn independently. The batches
     come from a :class:`numpy.random.Generator` seeded by :func:`toymodels.simulate`.
     """
 
@@ -160,7 +160,8 @@ class SGD(Optimizer):
 
 
 class DAL(Optimizer):
-    """Drift-adjusted learning rate (Rosca et al., TMLR 2023; theory.md §3).
+    """Drift-adjusted learning rate (Rosca et al., TMLR 2023, §6; arXiv:2302.01952;
+    docs/theory/principal-flow.md).
 
     η_t = min(2 / v(θ)^p, lr_max) with v(θ) = ‖H∇L‖/‖∇L‖; p = 0 is GD with lr 2 capped at
     lr_max, p = 1 steps at the edge of stability along the gradient direction.

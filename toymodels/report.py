@@ -3,21 +3,22 @@
 One section per claim (statement, source, models and parameters, conventions, verdict, time,
 every comparison with its tolerance and where that tolerance comes from, every wrong alternative
 with the margin by which it is rejected, figures, details), then every derivation page. A claim
-that rejects no alternative is flagged with its stated reason. The HTML is the same Markdown rendered with markdown-it-py (CommonMark), the
-figures embedded as data URIs and the equations converted to MathML by latex2mathml, which
+that rejects no alternative is flagged with its stated reason. The HTML is the same Markdown
+rendered with markdown-it-py (CommonMark), the figures embedded as data URIs at one scale (100 px
+per figure inch) and the equations, displayed and inline, converted to MathML by latex2mathml
+(:mod:`toymodels.mathml`), which
 browsers render natively: no script, no network, one file to send to a colleague.
 """
 
 import base64
-import html
 import json
 import re
 from datetime import datetime, timezone
 
-from latex2mathml.converter import convert as latex_to_mathml
 from markdown_it import MarkdownIt
 
 from . import __version__
+from .mathml import extract_math, insert_math
 from .verify.comparison import jsonable, show
 
 CONVENTIONS = ("Squared losses carry the ½ (L = ½(f − y)², averaged over samples) unless a model "
@@ -25,12 +26,14 @@ CONVENTIONS = ("Squared losses carry the ½ (L = ½(f − y)², averaged over sa
                "the manifold flows use the slow time T = η²k.")
 
 STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+body { font-family: system-ui, sans-serif; max-width: 76rem; margin: 2rem auto; padding: 0 1rem;
        line-height: 1.45; color: #1a1a1a; }
 table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.92rem; }
 th, td { border: 1px solid #ccc; padding: 0.3rem 0.55rem; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
-img { max-width: 100%; border: 1px solid #eee; }
+img { max-width: min(96vw, 1500px); height: auto; border: 1px solid #eee; display: block;
+      position: relative; left: 50%; transform: translateX(-50%); }
+p:not(:has(> img)), li, figcaption { max-width: 60rem; }  /* text lines stay short */
 pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; font-size: 0.8rem; }
 code { font-size: 0.9em; }
 h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.5rem; }
@@ -62,16 +65,16 @@ def comparison_lines(verdict):
     """The comparisons of ``verdict`` and its wrong alternatives, as Markdown tables."""
     if verdict.error:
         return [f"**The claim raised an exception:** `{_cell(verdict.error)}`", ""]
-    lines = ["| comparison | measured | expected | tolerance | where the tolerance comes from | margin | |",
+    lines = ["| comparison | measured | expected | tolerance | where the tolerance comes from | margin | result |",
              "|---|---|---|---|---|---|---|"]
     for c in verdict.comparisons:
         lines.append(f"| {_cell(c.name)} | {_cell(show(c.measured))} | {_cell(show(c.expected))} | "
                      f"{_cell(c.tolerance)} | {_cell(c.provenance)} | {show(c.margin)} | "
-                     f"{'ok' if c.within else '**outside**'} |")
+                     f"{'within' if c.within else '**outside**'} |")
     lines.append("")
     if verdict.rejections:
         lines += ["Wrong alternatives tried on the same data (margin: deviation in units of the same tolerance):",
-                  "", "| comparison | wrong alternative | margin | needed | |", "|---|---|---|---|---|"]
+                  "", "| comparison | wrong alternative | margin | needed | result |", "|---|---|---|---|---|"]
         lines += [f"| {_cell(c.name)} | {_cell(r.name)} | {show(r.margin)} | > {r.required:g} | "
                   f"{'rejected' if r.rejected else '**not rejected**'} |" for c, r in verdict.rejections]
     else:
@@ -134,31 +137,22 @@ def markdown(results, derivations, *, quick, seconds):
     return "\n".join(lines)
 
 
-def _math_to_mathml(markdown_text):
-    """Replace every ``$$ … $$`` display equation by MathML (or its LaTeX source if it fails)."""
-
-    def convert(match):
-        # L''^{2} is valid LaTeX (primes then a power) but a double superscript to latex2mathml
-        latex = re.sub(r"(\w)('+)\^", r"{\1\2}^", match.group(1).strip())
-        try:
-            return latex_to_mathml(latex, display="block")
-        except Exception:  # noqa: BLE001 - a formula latex2mathml cannot parse is shown as source
-            return f"<pre>{html.escape(latex)}</pre>"
-
-    return re.sub(r"\$\$(.+?)\$\$", convert, markdown_text, flags=re.S)
-
-
 def to_html(markdown_text, figure_folder):
     """The Markdown report as one self-contained HTML page (figures embedded as PNG data)."""
     parser = MarkdownIt("commonmark", {"html": True}).enable("table")
-    body = parser.render(_math_to_mathml(markdown_text))
+    text, formulas = extract_math(markdown_text)
+    body = insert_math(parser.render(text), formulas)
 
     def embed(match):
-        path = figure_folder / match.group(1)
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
-        return f'src="data:image/png;base64,{data}"'
+        data = (figure_folder / match.group(1)).read_bytes()
+        # PNG width (header bytes 16–20) at 200 dpi, shown at 100 px per inch: every figure at
+        # the same scale; a wide grid may overflow the text column up to the window's width
+        width = int.from_bytes(data[16:20], "big") // 2
+        return f'src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}" width="{width}"'
 
     body = re.sub(r'src="figures/([^"]+\.png)"', embed, body)
+    # a key–value table has no header: drop the empty header row Markdown requires
+    body = re.sub(r"<thead>\s*<tr>\s*<th></th>\s*<th></th>\s*</tr>\s*</thead>\s*", "", body)
     body = re.sub(r"<strong>PASS\.?</strong>", '<span class="pass">PASS</span>', body)
     body = re.sub(r"<strong>FAIL\.?</strong>", '<span class="fail">FAIL</span>', body)
     body = body.replace("<td>PASS</td>", '<td class="pass">PASS</td>').replace(

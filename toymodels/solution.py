@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .atomic import read_npz, write_npz
-
+from . import display
+from .atomic import META_KEY, join, meta_array, meta_from_array, read_npz, write_npz
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Solution:
         "max_steps" (the step budget was spent).
     stop_time : (*batch) time of the last valid state of each start (t1 if it finished).
     n_steps : (*batch) accepted steps taken by each start.
-    meta : method, tolerances, step size, time unit (theory.md §0) and the field's labels;
+    meta : method, tolerances, step size, time unit (docs/theory/conventions.md) and the field's labels;
         ``meta["status_messages"]`` says why, for a status caused by an error the field raised
         (e.g. the first SingularError's message).
     """
@@ -50,13 +50,27 @@ class Solution:
         """(*batch, d) the state at the last save time (the last valid one of a start that stopped)."""
         return self.x[-1]
 
+    def _repr_html_(self):
+        return display.run_html(self)
+
+    def to_arrays(self, prefix="") -> dict:
+        """The solution as a flat dict of arrays under ``prefix``, the form of claim artifacts and
+        of the reproduce cache; :meth:`from_arrays` reads it back."""
+        arrays = {"t": self.t, "x": self.x, "status": self.status.astype(str), "stop_time": self.stop_time,
+                  "n_steps": self.n_steps, META_KEY: meta_array(self.meta)}
+        return {join(prefix, k): v for k, v in arrays.items()}
+
+    @classmethod
+    def from_arrays(cls, arrays, prefix="") -> "Solution":
+        """The solution stored by :meth:`to_arrays` under ``prefix``."""
+        f = {k: arrays[join(prefix, k)] for k in ("t", "x", "status", "stop_time", "n_steps", META_KEY)}
+        return cls(f["t"], f["x"], f["status"], f["stop_time"], f["n_steps"], meta_from_array(f[META_KEY]))
+
     def save(self, path):
         """Write the solution to an ``.npz`` file atomically."""
-        write_npz(path, {"t": self.t, "x": self.x, "status": self.status.astype(str),
-                         "stop_time": self.stop_time, "n_steps": self.n_steps}, self.meta)
+        write_npz(path, self.to_arrays())
 
     @classmethod
     def load(cls, path):
-        """Read a solution written by :meth:`save` (metadata values come back as strings)."""
-        f, meta = read_npz(path)
-        return cls(f["t"], f["x"], f["status"], f["stop_time"], f["n_steps"], meta)
+        """Read a solution written by :meth:`save`."""
+        return cls.from_arrays(read_npz(path))

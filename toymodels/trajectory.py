@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import status as statuses
-from .atomic import read_npz, write_npz
+from . import display
+from .atomic import META_KEY, join, meta_array, meta_from_array, read_npz, write_npz
 from .errors import UnknownNameError
 
 
@@ -81,15 +82,31 @@ class Trajectory:
         lines.append("status counts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         return "\n".join(lines)
 
+    def _repr_html_(self):
+        return display.run_html(self)
+
+    def to_arrays(self, prefix="") -> dict:
+        """The run as a flat dict of arrays under ``prefix`` (``prefix/x``, ``prefix/meta``…), the
+        form of claim artifacts and of the reproduce cache; :meth:`from_arrays` reads it back."""
+        arrays = {"x": self.x, "steps": self.steps, "lr": self.lr, "lr_steps": self.lr_steps,
+                  "status": self.status.astype(str), "stop_step": self.stop_step, META_KEY: meta_array(self.meta)}
+        arrays |= {f"metric_{k}": v for k, v in self.metrics.items()}
+        return {join(prefix, k): v for k, v in arrays.items()}
+
+    @classmethod
+    def from_arrays(cls, arrays, prefix="") -> "Trajectory":
+        """The run stored by :meth:`to_arrays` under ``prefix``."""
+        head = join(prefix, "metric_")
+        metrics = {k[len(head):]: v for k, v in arrays.items() if k.startswith(head)}
+        f = {k: arrays[join(prefix, k)] for k in ("x", "steps", "lr", "lr_steps", "status", "stop_step", META_KEY)}
+        return cls(f["x"], f["steps"], metrics, f["lr"], f["lr_steps"], f["status"], f["stop_step"],
+                   meta_from_array(f[META_KEY]))
+
     def save(self, path):
         """Write the run to an ``.npz`` file atomically."""
-        arrays = {"x": self.x, "steps": self.steps, "lr": self.lr, "lr_steps": self.lr_steps,
-                  "status": self.status.astype(str), "stop_step": self.stop_step}
-        write_npz(path, arrays | {f"metric_{k}": v for k, v in self.metrics.items()}, self.meta)
+        write_npz(path, self.to_arrays())
 
     @classmethod
     def load(cls, path):
-        """Read a run written by :meth:`save` (metadata values come back as strings)."""
-        f, meta = read_npz(path)
-        metrics = {k[len("metric_"):]: v for k, v in f.items() if k.startswith("metric_")}
-        return cls(f["x"], f["steps"], metrics, f["lr"], f["lr_steps"], f["status"], f["stop_step"], meta)
+        """Read a run written by :meth:`save`."""
+        return cls.from_arrays(read_npz(path))

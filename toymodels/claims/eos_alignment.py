@@ -89,4 +89,4 @@ def alignment_lcosh(quick=False):
     return Verdict(comparisons, details={"per η": rows, "fit gap = c1·η + c3·η³": {"c1": c1, "c3": c3},
                                          "steps": steps},
                    artifacts={"lr": lrs, "starts": starts, "final": run.final, "final_sharpness": final,
-                              "x": run.x[:400, 0], "gap": gap})
+                              "x": run.x[:400, 0], "path_lr": lrs[0], "gap": gap})

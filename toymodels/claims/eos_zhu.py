@@ -76,6 +76,7 @@ def zhu_minimal(quick=False):
         artifacts[f"{name}/final_sharpness"] = final
         artifacts[f"{name}/gfs_sharpness"] = gfs_sharpness(model, x0)
     artifacts["lr"] = np.asarray(lrs)
+    artifacts["path_lr"] = lrs[1]  # the learning rate of the stored paths
     artifacts["kappa"] = np.asarray(KAPPAS)
     s4, ok4 = finals["zhu_minimal"]
     s2, ok2 = finals["two_layer_scalar"]

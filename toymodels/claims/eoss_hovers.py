@@ -107,8 +107,10 @@ def minibs_hovers(quick=False):
                  [[table[(lr, b)] for lr in lrs] for b in batch_sizes], provenance=claimed)]
     gap_minibs = [r["|MiniBS·η/2 − 1|"] for r in sgd]
     gap_batch = [r["|batch sharpness·η/2 − 1|"] for r in sgd]
-    closer = {"MiniBS closer to 2/η in": int(np.sum(np.less(gap_minibs, gap_batch))), "of (η, B) runs": len(sgd)}
-    artifacts = {"lr": np.asarray(lrs), "batch_sizes": np.asarray(batch_sizes)}
+    closer = {"MiniBS closer to 2/η in": int(np.sum(np.less(gap_minibs, gap_batch))), "of (η, B) runs": len(sgd),
+              "mean |MiniBS·η/2 − 1|": float(np.mean(gap_minibs)),
+              "mean |batch sharpness·η/2 − 1|": float(np.mean(gap_batch))}
+    artifacts = {"lr": np.asarray(lrs), "batch_sizes": np.asarray(batch_sizes), "n_samples": n}
     for b in batch_sizes:
         for key in ("steps", "lambda", "minibs", "minibs_se", "batch_sharpness"):
             artifacts[f"B={b}/{key}"] = runs[b][key]

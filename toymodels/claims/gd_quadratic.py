@@ -59,8 +59,10 @@ def _check_exactness(quick):
         parts["one step ahead"].append(_closed_form(eigs, rotation, np.asarray(center), x0, LR, steps + 1)[1:])
         parts["A doubled"].append(_closed_form(2 * np.asarray(eigs), rotation, np.asarray(center), x0, LR, steps))
         parts["scale"].append(np.full(run.x.shape, np.max(np.linalg.norm(reference, axis=-1))))
-        if len(eigs) == 1:
-            paths[f"d=1/lr·λ={LR * eigs[0]:.1f}"] = run.x[:, 0] - center[0]
+        if len(eigs) == 1:  # the figure's curves: |θ_k − θ*| in each regime of ηλ
+            paths.setdefault("d=1/lr·λ", []).append(LR * eigs[0])
+            paths.setdefault("d=1/distance", []).append(np.abs(run.x[:, 0] - center[0]))
+    paths = {"lr": LR, "d=1/lr·λ": np.array(paths["d=1/lr·λ"]), "d=1/distance": np.stack(paths["d=1/distance"], -1)}
     flat = {k: np.concatenate([a.ravel() for a in v]) for k, v in parts.items()}
     return match("GD iterates vs (I − ηA)^k(θ0 − θ*) + θ*", flat["GD"], flat["closed form"],
                  atol=EXACT_RTOL * flat["scale"], provenance=roundoff(

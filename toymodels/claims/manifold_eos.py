@@ -19,7 +19,7 @@ Corrections (curvature of Γ, third derivatives, λ1 at θ_k rather than on Γ) 
 so the test is a bound: over a window of WINDOW steps starting two steps after the approach
 step k0, ||x_{k+2}| − |x_k||/s and every two-step relative deviation are ≤ C·η, at every η of
 the sweep. The theorem has no constant: C is calibrated per model and optimizer as 3 × the
-largest deviation/η of the quick sweep from another start (as for manifold.ngd_flow), which
+largest deviation/η of the quick sweep from another start (the cycle is in its first steps), which
 no check judges. Rejected on the same data: a mean of one step s instead of s/2, and an
 arithmetic instead of harmonic mean of λ1·η_eff equal to 2 (true only for a symmetric cycle).
 """
@@ -28,7 +28,7 @@ import numpy as np
 
 from ..verify import Verdict, bound, calibrated, claim
 from .manifold_flows import SAFETY
-from .manifold_runs import CALIBRATION_STARTS, LABELS, MODELS, OPTIMIZERS, limiting_flows, sweep
+from .manifold_runs import CALIBRATION_STARTS, HEAD_STEPS, LABELS, MODELS, OPTIMIZERS, limiting_flows, sweep
 
 WINDOW = 128
 
@@ -73,12 +73,13 @@ def deviations(rows, keys=TESTED):
 
 def cycle_comparison(run):
     """The largest two-step deviation per η against C·η, C calibrated on the calibration start."""
-    reference = sweep(run.model.name, run.optimizer, True, calibration=True)
+    reference = sweep(run.model.name, run.optimizer, True, calibration=True)  # the cycle: first 400 steps
     ratio = float(np.max(deviations(cycle_statistics(reference)) / reference.eta))
     rows = cycle_statistics(run)
     provenance = calibrated(f"{SAFETY:g} × the largest deviation/η ({ratio:.3g}) on the other start; the "
                             "theorem gives the identities to leading order, without a constant",
-                            on=f"the quick sweep from {CALIBRATION_STARTS[run.model.name]}")
+                            on=f"the first {HEAD_STEPS} steps of the quick sweep from "
+                               f"{CALIBRATION_STARTS[run.model.name]}")
     return bound(f"{run.model.name}, {LABELS[run.optimizer]}: two-step cycle deviations", run.eta, deviations(rows),
                  SAFETY * ratio, provenance=provenance, data={"per η": rows},
                  alternatives={k: deviations(rows, (k,)) for k in (ONE_STEP, ARITHMETIC)})

@@ -7,8 +7,8 @@ steps, T the comparison slow time. The first HEAD_STEPS steps are saved at every
 edge-of-stability cycle), the rest every two steps (λ1 over two-step windows, and the states
 at k = T/η² for the flow comparison). The sweeps are declared shared runs: every manifold claim
 reads the same runs, so the wrong constants are rejected on exactly the data of the claims they
-protect. A second start per model (``CALIBRATION_STARTS``, quick sweep) calibrates the
-constants C that the theorems leave open; the claims never judge it.
+protect. A second start per model (``CALIBRATION_STARTS``; the quick η, at the comparison time
+T of the mode) calibrates the constants C that the theorems leave open; no claim judges it.
 
 Start time of the flows: as in the theorems, X(0) = Φ(θ0) at T = 0. The approach phase
 (the iterate travelling to within one step of Γ) takes k0 = O(1/η) steps, i.e. slow time
@@ -32,7 +32,7 @@ MODELS = ("two_layer_scalar", "arora_valley", "rosenbrock_valley", "zhu_minimal"
 #: Starts: off Γ (by 0.01–0.2), away from the minimizer of λ1 on Γ, so the flow has far to go.
 STARTS = {"two_layer_scalar": (2.0, 0.51), "arora_valley": (1.5, 0.2), "rosenbrock_valley": (1.0, 1.1),
           "zhu_minimal": (1.6, 0.9, 1.1, 0.65)}
-#: Other starts, off Γ on the other side or by other amounts, whose quick sweeps calibrate C.
+#: Other starts, off Γ on the other side or by other amounts, whose sweeps calibrate C.
 CALIBRATION_STARTS = {"two_layer_scalar": (1.6, 0.7), "arora_valley": (1.2, 0.15),
                       "rosenbrock_valley": (-0.8, 0.55), "zhu_minimal": (1.3, 1.2, 0.8, 0.75)}
 #: min of λ1 on Γ and where it is attained (λ1 = a² + b² ≥ 2|ab|; 2(1 + x²); 2(1 + 4x²);
@@ -133,11 +133,11 @@ def start(name, calibration):
 
 @shared_run("manifold sweeps")
 def sweep(name, optimizer, quick, calibration=False) -> Sweep:
-    """The run of ``optimizer`` ("ngd" or "sqrt") on zoo model ``name`` from its start (or from
-    its calibration start)."""
+    """The run of ``optimizer`` ("ngd" or "sqrt") on zoo model ``name`` from its start, or from
+    its calibration start: then over the quick η (a quarter of the steps) at the same T."""
     model = zoo.get(name)
     cls, _, _ = OPTIMIZERS[optimizer]
-    eta, time = learning_rates(quick), slow_time(quick)
+    eta, time = learning_rates(quick or calibration), slow_time(quick)
     total = int(round(time / eta[-1] ** 2))
     x0 = np.tile(start(name, calibration), (len(eta), 1))
     head = simulate(model, cls(eta), x0, HEAD_STEPS, record=("sharpness",))

@@ -104,8 +104,10 @@ def saddle_escape(lr, steps=12):
        models="double_well, lr 0.27, 0.3, 0.34, 0.4 (0.3 in quick mode), start 1.001; saddle, lr 0.1, 0.5, "
               "0.8, start (0.5, 0.001)")
 def escapes_sharp_minimum(quick=False):
-    details, artifacts, comparisons = {}, {}, []
-    for lr in ((0.3,) if quick else (0.27, 0.3, 0.34, 0.4)):
+    details, comparisons = {}, []
+    lrs = (0.3,) if quick else (0.27, 0.3, 0.34, 0.4)
+    artifacts = {"double_well/lr": np.array(lrs), "double_well/minimum": 1.0}
+    for lr in lrs:
         rows, (times, paths) = double_well_escape(lr)
         label = f"double_well, η = {lr} (ηλ = {8 * lr:.2f})"
         pf_leaves = rows["principal flow"]["max |θ − 1|"] if rows["principal flow"]["status"] == FINISHED else np.nan

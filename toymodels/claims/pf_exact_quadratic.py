@@ -39,7 +39,8 @@ def paper_setting():
     (artifacts on a fine time grid, |GD after 5 steps at η = 1.05 − the printed value|)."""
     model = zoo.get("quadratic", eigenvalues=PAPER_EIGENVALUES)
     x0 = np.array(PAPER_START)
-    artifacts = {}
+    artifacts = {"paper/lr": np.array(list(PAPER_STEPS)), "paper/eigenvalues": np.array(PAPER_EIGENVALUES),
+                 "paper/start": x0}
     for lr, steps in PAPER_STEPS.items():
         gd = simulate(model, GD(lr), x0, steps, record=()).x
         fine = lr * np.linspace(0, steps, steps * SAMPLES_PER_STEP + 1)

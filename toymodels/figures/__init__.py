@@ -13,14 +13,10 @@ import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")  # files only: no display is needed or wanted
-
-import matplotlib.pyplot as plt  # noqa: E402
-
-from ..atomic import atomic_path  # noqa: E402
-from .style import paper_style  # noqa: E402
+from ..atomic import atomic_path
+from ..style import paper_style
 
 FORMATS = ("png", "pdf")
 

@@ -6,14 +6,20 @@ compiled loss. Conventions: squared losses carry the ½, sharpness = λ1(∇²L)
 
 import numpy as np
 
-from .. import zoo
+from .. import plot, zoo
+from ..style import OKABE_ITO, conventions_note, cycle, new, series
 from . import figure
-from .style import OKABE_ITO, SERIES, conventions_note, cycle, new, series
 
 CONVENTIONS = "L with the ½ of squared losses; sharpness S = λ1(∇²L); time in optimizer steps k"
-#: Unnamed series of the SGD figures (no named style exists for them yet).
-def _edge(ax, lr, **kwargs):
-    ax.axhline(2 / lr, **series("2/η", **kwargs))
+
+
+def _edge_point(model, points, lr):
+    """The point of the sampled curve ``points`` (n, d) where the model's sharpness crosses 2/η
+    (linear interpolation between the samples on either side)."""
+    gap = model.numeric.sharpness(points) - 2 / lr
+    i = int(np.flatnonzero(np.sign(gap[:-1]) != np.sign(gap[1:]))[0])
+    w = gap[i] / (gap[i] - gap[i + 1])
+    return (1 - w) * points[i] + w * points[i + 1]
 
 
 @figure("eos_progressive_sharpening", claim="eos.progressive_sharpening",
@@ -21,18 +27,10 @@ def _edge(ax, lr, **kwargs):
                 "(dashed) and hovers there while the loss keeps falling, non-monotonically; at η/2 it "
                 "rises further.")
 def progressive_sharpening(artifacts):
-    fig, (left, right) = new(2, 1, width=10.5, height=4.2)
-    lrs, steps = artifacts["lr"], artifacts["steps"]
-    for i, lr in enumerate(lrs):
-        style = cycle(i, markevery=max(1, len(steps) // 8))
-        left.plot(steps, artifacts["sharpness"][:, i], label=f"η = {lr:g}", **style)
-        left.axhline(2 / lr, color=style["color"], linestyle="--", linewidth=0.9)
-        right.plot(artifacts["loss_steps"], artifacts["loss"][:, i], label=f"η = {lr:g}",
-                   **{**style, "marker": None, "linewidth": 0.8})
-    left.set_ylim(0, 1.25 * 2 / lrs.min())
-    left.set(xlabel="steps k", ylabel="sharpness λ1(∇²L)", title="sharpness; dashed: 2/η")
-    right.set(xlabel="steps k", ylabel="training loss L", yscale="log", title="loss")
-    left.legend(ncols=2)
+    fig, axes = new(2, 1, width=10.5, height=4.2)
+    plot.sharpness(steps=artifacts["steps"], values=artifacts["sharpness"], lr=artifacts["lr"],
+                   loss=artifacts["loss"], loss_steps=artifacts["loss_steps"], axes=axes)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=len(artifacts["lr"]))
     conventions_note(fig, CONVENTIONS)
     return fig
 
@@ -44,28 +42,33 @@ def _sgd_keys(artifacts):
 @figure("eoss_curvatures", claim="eoss.minibs_hovers",
         caption="SGD on the tanh network: MiniBS = E_B λmax(H_B) rises to 2/η and hovers there; batch "
                 "sharpness E_B[g_BᵀH_Bg_B/‖g_B‖²] and the full-batch λmax(H) stay below. Rows: batch size "
-                "B (B = 20 is GD); columns: η. Bands: ±1 Monte Carlo s.e. of MiniBS.")
+                "B; columns: η. The row B = n (full mode) is full-batch GD: there MiniBS = λmax(H), and the "
+                "batch sharpness is the Rayleigh quotient of H along the gradient: near 0 while GD is "
+                "stable (the gradient follows flat directions), at λmax(H) while GD oscillates along the "
+                "top eigenvector at the edge, and it dips whenever that oscillation dies down. MiniBS carries "
+                "a ±1 Monte Carlo s.e. band; "
+                "the s.e., printed in each panel, is about 1% of 2/η, so the band is barely wider than the line.")
 def curvatures(artifacts):
-    lrs, sizes = artifacts["lr"], _sgd_keys(artifacts)
-    fig, axes = new(len(lrs), len(sizes), width=3.4 * len(lrs), height=2.6 * len(sizes), squeeze=False)
+    lrs, sizes, n = artifacts["lr"], _sgd_keys(artifacts), int(artifacts["n_samples"])
+    fig, axes = new(len(lrs), len(sizes), width=3.6 * len(lrs), height=2.8 * len(sizes), squeeze=False)
     for row, b in enumerate(sizes):
         steps = artifacts[f"B={b}/steps"]
         for col, lr in enumerate(lrs):
             ax = axes[row, col]
-            minibs, se = artifacts[f"B={b}/minibs"][:, col], artifacts[f"B={b}/minibs_se"][:, col]
-            ax.fill_between(steps, minibs - se, minibs + se, color=SERIES["MiniBS"]["color"], alpha=0.2, linewidth=0)
-            ax.plot(steps, minibs, **series("MiniBS"))
-            ax.plot(steps, artifacts[f"B={b}/batch_sharpness"][:, col], **series("batch sharpness"))
-            ax.plot(steps, artifacts[f"B={b}/lambda"][:, col], **series("λmax(H)"))
-            _edge(ax, lr)
+            se = artifacts[f"B={b}/minibs_se"][:, col]
+            plot.curvatures(steps, lr, minibs=artifacts[f"B={b}/minibs"][:, col], minibs_se=se,
+                            batch_sharpness=artifacts[f"B={b}/batch_sharpness"][:, col],
+                            lambda_max=artifacts[f"B={b}/lambda"][:, col], ax=ax)
             ax.set_ylim(0, 1.35 * 2 / lr)
-            ax.set_title(f"B = {b}, η = {lr:g}")
-            if row == len(sizes) - 1:
-                ax.set_xlabel("steps k")
-            if col == 0:
-                ax.set_ylabel("curvature (L with ½)")
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=4)
-    conventions_note(fig, CONVENTIONS + "; MiniBS and batch sharpness by Monte Carlo over batches")
+            ax.set_title(f"B = {b} = n: full-batch GD, η = {lr:g}" if b == n else f"B = {b}, η = {lr:g}")
+            if np.any(se > 0):
+                ax.text(0.98, 0.04, f"MiniBS s.e. ≈ {np.median(se):.2g} ({np.median(se) * lr / 2:.1%} of 2/η)",
+                        transform=ax.transAxes, ha="right", va="bottom", fontsize=7)
+            if row < len(sizes) - 1:
+                ax.set_xlabel("")
+            ax.set_ylabel("curvature (L with ½)" if col == 0 else "")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=5)
+    conventions_note(fig, CONVENTIONS + f"; n = {n} samples; MiniBS and batch sharpness by Monte Carlo over batches")
     return fig
 
 
@@ -73,8 +76,8 @@ def curvatures(artifacts):
         caption="Second-half means under SGD against batch size: MiniBS sits near 2/η (dashed) at every B, "
                 "the full-batch sharpness λmax(H) is lower, the lower the smaller B and the larger η.")
 def final_sharpness(artifacts):
-    lrs, sizes = artifacts["lr"], _sgd_keys(artifacts)
-    fig, ax = new(1, 1, width=6.4, height=4.4)
+    lrs, sizes, n = artifacts["lr"], _sgd_keys(artifacts), int(artifacts["n_samples"])
+    fig, ax = new(1, 1, width=6.4, height=4.8)
     for col, lr in enumerate(lrs):
         style = cycle(col)
         half = {b: len(artifacts[f"B={b}/steps"]) // 2 for b in sizes}
@@ -84,27 +87,22 @@ def final_sharpness(artifacts):
         ax.plot(sizes, mb, label=f"MiniBS, η = {lr:g}", color=style["color"], linestyle="none",
                 marker="x", markersize=7)
         ax.axhline(2 / lr, color=style["color"], linestyle="--", linewidth=0.9)
-    ax.set(xlabel="batch size B (of n = 20 samples)", ylabel="second-half mean (L with ½)",
+    ax.set(xlabel=f"batch size B (of n = {n} samples)", ylabel="second-half mean (L with ½)",
            xscale="log", title="full-batch sharpness against batch size; dashed: 2/η")
     ax.set_xticks(sizes, [str(b) for b in sizes])
     ax.minorticks_off()
-    ax.legend(ncols=2, loc="lower right")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=len(lrs))
     conventions_note(fig, CONVENTIONS)
     return fig
 
 
-def _contours(ax, loss, xs, ys):
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    values = loss(grid_x, grid_y)
-    with np.errstate(divide="ignore"):
-        levels = np.log10(np.maximum(values, 1e-300))
-    ax.contour(grid_x, grid_y, levels, levels=np.arange(-4, 3.5, 0.5), colors="0.7", linewidths=0.5,
-               linestyles="solid")
-
-
-def _plane_limits(paths, pad=0.3):
-    lo, hi = paths.reshape(-1, 2).min(axis=0), paths.reshape(-1, 2).max(axis=0)
-    return np.linspace(lo[0] - pad, hi[0] + pad, 200), np.linspace(lo[1] - pad, hi[1] + pad, 200)
+def _gd_paths(ax, paths, labels):
+    """GD paths (steps, starts, 2) as dots joined by thin lines, one style per start."""
+    for j, label in enumerate(labels):
+        style = cycle(j)
+        ax.plot(paths[:, j, 0], paths[:, j, 1], color=style["color"], linewidth=0.5, alpha=0.6)
+        ax.plot(paths[:, j, 0], paths[:, j, 1], linestyle="none", marker=style["marker"], markersize=2.5,
+                color=style["color"], label=label)
 
 
 @figure("eos_zhu_plane", claim="eos.zhu_minimal",
@@ -112,34 +110,27 @@ def _plane_limits(paths, pad=0.3):
                 "symmetric slice z = x, w = y, ending just below 2/η (star: the minimum with sharpness "
                 "2/η). Right: ½(1 − xy)², which overshoots to much flatter minima.")
 def zhu_plane(artifacts):
-    lr = float(artifacts["lr"][1])
-    fig, axes = new(2, 1, width=10.5, height=4.6)
-    four = zoo.get("zhu_minimal").numeric
-    two = zoo.get("two_layer_scalar").numeric
-    panels = (("zhu_minimal", lambda x, y: four.loss(np.stack([x, y, x, y], -1)), 2.0,
-               "½(1 − xyzw)², z = x, w = y"),
-              ("two_layer_scalar", lambda x, y: two.loss(np.stack([x, y], -1)), 1.0, "½(1 − xy)²"))
-    for ax, (name, loss, factor, title) in zip(axes, panels):
+    lr = float(artifacts["path_lr"])
+    fig, axes = new(2, 1, width=10.5, height=4.8)
+    panels = (("zhu_minimal", lambda x, y: np.stack([x, y, x, y], -1), "z = x, w = y"),
+              ("two_layer_scalar", None, ""))
+    for ax, (name, plane, where) in zip(axes, panels):
+        model = zoo.get(name)
         paths = artifacts[f"{name}/x"][..., :2]
-        xs, ys = _plane_limits(paths)
-        _contours(ax, loss, xs, ys)
-        curve = np.linspace(max(xs[0], 0.15), xs[-1], 300)
-        ax.plot(curve, 1 / curve, **series("manifold Γ", label="minima xy = 1"))
-        # On xy = 1 the sharpness is factor·(x² + 1/x²); it equals 2/η where x² + 1/x² = q:
-        q = 2 / (factor * lr)
-        x_edge = np.sqrt((q + np.sqrt(q * q - 4)) / 2)
-        ax.plot(x_edge, 1 / x_edge, marker="*", markersize=12, color=OKABE_ITO["vermillion"],
-                linestyle="none", label="sharpness 2/η on Γ")
-        for j, kappa in enumerate(artifacts["kappa"]):
-            style = cycle(j)
-            ax.plot(paths[:, j, 0], paths[:, j, 1], color=style["color"], linewidth=0.5, alpha=0.6)
-            ax.plot(paths[:, j, 0], paths[:, j, 1], linestyle="none", marker=style["marker"], markersize=2.5,
-                    color=style["color"], label=f"GD, GFS sharpness {kappa:g}·2/η")
-            end = artifacts[f"{name}/final"][1, j]
-            ax.plot(end[0], end[1], linestyle="none", marker=style["marker"], markersize=9, color=style["color"],
-                    markeredgecolor="black", zorder=6, label="end point" if j == 0 else None)
-        ax.set(xlim=(xs[0], xs[-1]), ylim=(ys[0], ys[-1]), xlabel="x", ylabel="y", title=title)
-    axes[0].legend(loc="upper right", fontsize=7.5)
+        lo, hi = plot.box(paths, pad=0.12)
+        plot.contours(model, (lo[0], hi[0]), (lo[1], hi[1]), ax=ax, plane=plane, log=True)
+        curve = np.linspace(max(lo[0], 0.15), hi[0], 600)
+        on_gamma = np.stack([curve, 1 / curve], -1) if plane is None else plane(curve, 1 / curve)
+        star = _edge_point(model, on_gamma, lr)
+        ax.plot(star[0], star[1], marker="*", markersize=12, color=OKABE_ITO["vermillion"], markeredgecolor="white",
+                linestyle="none", label="sharpness 2/η on Γ", zorder=7)
+        _gd_paths(ax, paths, [f"GD, GFS sharpness {kappa:g}·2/η" for kappa in artifacts["kappa"]])
+        for j, end in enumerate(artifacts[f"{name}/final"][list(artifacts["lr"]).index(lr)]):
+            ax.plot(end[0], end[1], linestyle="none", marker=cycle(j)["marker"], markersize=9,
+                    color=cycle(j)["color"], markeredgecolor="black", zorder=6, label="end point" if j == 0 else None)
+        ax.set(xlabel=str(model.params[0]), ylabel=str(model.params[1]),
+               title=f"{model.formula}" + (f", {where}" if where else ""))
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=4)
     conventions_note(fig, CONVENTIONS + f"; η = {lr:g}; first 400 steps and the end point; grey: log10 L contours")
     return fig
 
@@ -147,30 +138,28 @@ def zhu_plane(artifacts):
 @figure("eos_lcosh_plane", claim="eos.alignment_lcosh",
         caption="GD at η = 0.1 on log cosh(xy) from six starts with different gradient-flow end points "
                 "(all sharper than 2/η): the iterates align and end at the same point of the axis x = 0, "
-                "just below y² = 2/η (star).")
+                "just below y² = 2/η (star, where the sharpness on Γ is 2/η).")
 def lcosh_plane(artifacts):
-    lr = float(artifacts["lr"][0])
-    numeric = zoo.get("lcosh_xy").numeric
+    lr = float(artifacts["path_lr"])
+    model = zoo.get("lcosh_xy")
     paths = artifacts["x"]
-    fig, (ax, zoom) = new(2, 1, width=10.5, height=4.6)
-    xs, ys = _plane_limits(paths)
-    for panel in (ax, zoom):
-        _contours(panel, lambda x, y: numeric.loss(np.stack([x, y], -1)), xs, ys)
-        panel.axvline(0, **series("manifold Γ", label="minima x = 0"))
-        panel.plot(0, np.sqrt(2 / lr), marker="*", markersize=13, color=OKABE_ITO["vermillion"],
-                   markeredgecolor="white", linestyle="none", label="y² = 2/η", zorder=5)
-        for j in range(paths.shape[1]):
-            style = cycle(j)
-            panel.plot(paths[:, j, 0], paths[:, j, 1], color=style["color"], linewidth=0.5, alpha=0.6)
-            panel.plot(paths[:, j, 0], paths[:, j, 1], linestyle="none", marker=style["marker"],
-                       markersize=2.5, color=style["color"],
-                       label=f"GD from ({paths[0, j, 0]:.2g}, {paths[0, j, 1]:.3g})")
-        panel.set(xlabel="x", ylabel="y")
-    ax.set(xlim=(xs[0], xs[-1]), ylim=(ys[0], ys[-1]), title="log cosh(xy)")
-    end = np.sqrt(2 / lr)
-    zoom.set(xlim=(-0.3, 0.3), ylim=(end - 0.08, end + 0.3), title="near the end point")
-    ax.legend(loc="lower right", fontsize=7.5)
-    conventions_note(fig, CONVENTIONS + f"; η = {lr:g}; first 400 steps; grey: log10 L contours")
+    fig, (ax, zoom) = new(2, 1, width=10.5, height=4.8)
+    lo, hi = plot.box(paths, pad=0.12)
+    on_gamma = np.stack([np.zeros(600), np.linspace(0.01, hi[1] + 1, 600)], -1)
+    star = _edge_point(model, on_gamma, lr)
+    labels = [f"GD from ({p[0]:.2g}, {p[1]:.3g})" for p in paths[0]]
+    for panel, (xlim, ylim) in ((ax, ((lo[0], hi[0]), (lo[1], hi[1]))),
+                                (zoom, ((-0.3, 0.3), (star[1] - 0.08, star[1] + 0.3)))):
+        plot.contours(model, xlim, ylim, ax=panel, log=True)
+        panel.plot(*star, marker="*", markersize=13, color=OKABE_ITO["vermillion"], markeredgecolor="white",
+                   linestyle="none", label="sharpness 2/η on Γ", zorder=5)
+        _gd_paths(panel, paths, labels)
+        panel.set(xlim=xlim, ylim=ylim, xlabel="x", ylabel="y")
+    ax.set_title(model.formula)
+    zoom.set_title("near the end point")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=4)
+    conventions_note(fig, f"L = log cosh(xy) (no ½); sharpness S = λ1(∇²L); η = {lr:g}; first 400 steps; "
+                          "grey: log10 L contours")
     return fig
 
 
@@ -190,7 +179,7 @@ def gfs_sharpness(artifacts):
                          linewidth=1.0, linestyle="-" if parity == 0 else "--")
     for panel, title in zip(axes, ("GFS sharpness φ(w_k): monotone",
                                    "sharpness λ1(w_k): even (solid) and odd (dashed) steps")):
-        _edge(panel, lr)
+        plot.edge(panel, lr)
         panel.set(xlabel="steps k", title=title, ylim=(0.6 * 2 / lr, 1.5 * 2 / lr))
     axes[0].set_ylabel("sharpness (L with ½)")
     axes[0].legend(loc="upper right")

@@ -7,10 +7,10 @@ compiled loss and constraints.
 
 import numpy as np
 
-from .. import zoo
-from ..claims.manifold_runs import FLOWS, LABELS, MODELS, OPTIMIZERS, flow_name, fitted_slope
+from .. import plot, zoo
+from ..claims.manifold_runs import LABELS, MODELS, OPTIMIZERS, flow_name
+from ..style import conventions_note, cycle, new, series
 from . import figure
-from .style import conventions_note, cycle, new, series
 
 CONVENTIONS = ("Losses as in the zoo (squared losses carry ½); λ1 = top eigenvalue of ∇²L; slow time "
                "T = η²k for k optimizer steps; flows start at Φ(θ0), T = 0.")
@@ -21,19 +21,10 @@ SHORT = {"ngd": "normalized GD", "sqrt": "GD on √L"}
 
 
 def _contours(ax, model, x, flow):
-    """Loss contours and Γ = {g = 0} over a box around the iterates and the flow."""
-    points = np.concatenate([x, flow])
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    pad = 0.25 * (hi - lo).max() + 0.1
-    gx, gy = np.meshgrid(np.linspace(lo[0] - pad, hi[0] + pad, 300), np.linspace(lo[1] - pad, hi[1] + pad, 300))
-    grid = np.stack([gx, gy], axis=-1)
-    loss = model.numeric.loss(grid)
-    levels = np.quantile(loss, np.linspace(0.02, 0.9, 10))
-    ax.contour(gx, gy, loss, levels=np.unique(levels), colors="0.75", linewidths=0.6)
-    ax.contour(gx, gy, model.numeric.constraints(grid)[..., 0], levels=[0.0],
-               colors=series("manifold Γ")["color"], linewidths=2.5, alpha=0.6)
-    ax.plot([], [], **series("manifold Γ"))
-    ax.set_aspect("equal", adjustable="datalim")
+    """Loss contours and Γ over a box around the iterates and the flow, equal scales."""
+    lo, hi = plot.box(x, flow, pad=0.25, equal=True)
+    plot.contours(model, (lo[0], hi[0]), (lo[1], hi[1]), ax=ax, levels=10, resolution=300)
+    ax.set_aspect("equal", adjustable="box")
 
 
 def _paths(artifacts, optimizer):
@@ -57,7 +48,7 @@ def _paths(artifacts, optimizer):
             ax.plot(flow_x[:, 0], flow_x[:, 1], **series("limiting flow", label=flow_label, zorder=4))
             ax.set_xlabel(str(model.params[0]))
             ax.set_ylabel(str(model.params[1]))
-            ax.legend(loc="upper right", fontsize=7)
+            planar = ax
         else:  # Γ is 3-dimensional in ℝ⁴: coordinates against slow time
             phi_t = artifacts[f"{prefix}/phi_T"]
             for i, p in enumerate(model.params):
@@ -68,8 +59,9 @@ def _paths(artifacts, optimizer):
                         color=style["color"], label=f"{p}: Φ(θ_k)")
             ax.set_xlabel("slow time T = η²k")
             ax.set_ylabel("coordinate of Φ(θ_k) and X(T)")
-            ax.legend(loc="center right", fontsize=6.5, ncol=2)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=6.5, ncol=4)
         ax.set_title(f"{TITLES[name]} ({name})")
+    fig.legend(*planar.get_legend_handles_labels(), loc="outside lower center", ncols=4)
     fig.suptitle(f"{LABELS[optimizer]}: iterates zigzag across Γ while Φ(θ_k) follows the limiting flow")
     conventions_note(fig, CONVENTIONS + f" Iterates: first 400 steps at η = {eta:g}; Φ(θ_k) up to T = 5.")
     return fig
@@ -77,14 +69,15 @@ def _paths(artifacts, optimizer):
 
 @figure("manifold_paths_ngd", claim="manifold.ngd_flow",
         caption="Normalized GD at η = 0.08 on four models: the iterates oscillate across the manifold of "
-                "minima Γ (blue) while their limit points Φ(θ_k) follow the flow −¼P^⊥∇log λ1 toward the "
+                "minima Γ (blue) while their limit points Φ(θ_k) follow the flow "
+                "$-\\frac{1}{4} P^\\perp \\nabla \\log \\lambda_1$ toward the "
                 "flattest point of Γ. zhu_minimal (Γ ⊂ ℝ⁴) is shown by coordinates against T.")
 def ngd_paths(artifacts):
     return _paths(artifacts, "ngd")
 
 
 @figure("manifold_paths_sqrt", claim="manifold.sqrt_flow",
-        caption="GD on √(L − min L) at η = 0.08: Φ(θ_k) follows −⅛P^⊥∇λ1.")
+        caption="GD on √(L − min L) at η = 0.08: Φ(θ_k) follows $-\\frac{1}{8} P^\\perp \\nabla \\lambda_1$.")
 def sqrt_paths(artifacts):
     return _paths(artifacts, "sqrt")
 
@@ -98,15 +91,12 @@ def lambda1_curves(artifacts):
         for col, name in enumerate(MODELS):
             ax = axes[row, col]
             prefix = f"{name}/{optimizer}"
-            for j, eta in enumerate(artifacts[f"{prefix}/eta"]):
-                ax.plot(artifacts[f"{prefix}/{j}/T"], artifacts[f"{prefix}/{j}/lambda1"],
-                        **cycle(j, label=f"η = {eta:g}", linewidth=1.0))
-            ax.plot(artifacts[f"{prefix}/flow_T"], artifacts[f"{prefix}/flow_lambda1"],
-                    **series("limiting flow", linewidth=7, alpha=0.3, zorder=0))
-            ax.axhline(float(artifacts[f"{name}/lambda1_min"]), **series("min λ1 on Γ"))
+            curves = {f"η = {eta:g}": (artifacts[f"{prefix}/{j}/T"], artifacts[f"{prefix}/{j}/lambda1"])
+                      for j, eta in enumerate(artifacts[f"{prefix}/eta"])}
+            flow = (artifacts[f"{prefix}/flow_T"], artifacts[f"{prefix}/flow_lambda1"])
+            plot.lambda1_along_manifold(curves, flow=flow,
+                                        minimum=float(artifacts[f"{name}/lambda1_min"]), ax=ax)
             ax.set_title(f"{LABELS[optimizer]}, {name}", fontsize=9)
-            ax.set_xlabel("slow time T = η²k")
-            ax.set_ylabel("λ1(∇²L(Φ(θ_k)))")
             if col == 0:
                 ax.legend(fontsize=7, loc="upper right")
     conventions_note(fig, CONVENTIONS)
@@ -119,28 +109,25 @@ def lambda1_curves(artifacts):
                 "wrong ones stay O(1). The fitted slope is given where the error follows a power law.")
 def error_against_eta(artifacts):
     fig, axes = new(4, 2, width=15, height=7.8)
-    # cycle entry 3 is vermillion, the colour of the bound ("theory"): skip it
-    styles = {flow: cycle(i, markevery=None, markersize=4) for i, flow in zip((0, 1, 2, 4), FLOWS)}
     for row, optimizer in enumerate(OPTIMIZERS):
-        right = OPTIMIZERS[optimizer][1:]
         for col, name in enumerate(MODELS):
             ax = axes[row, col]
             prefix = f"{name}/{optimizer}"
-            eta = artifacts[f"{prefix}/eta"]
-            for flow in FLOWS:
-                err = artifacts[f"{prefix}/err/{flow_name(*flow)}"]
-                width = 2.4 if flow == right else 1.0
-                ax.loglog(eta, err, **{**styles[flow], "linewidth": width, "label": flow_name(*flow)})
-            slope, clean = fitted_slope(eta, artifacts[f"{prefix}/err/{flow_name(*right)}"])
+            eta, right = artifacts[f"{prefix}/eta"], str(artifacts[f"{prefix}/right"])
+            flows = sorted(k[len(f"{prefix}/err/"):] for k in artifacts if k.startswith(f"{prefix}/err/"))
+            # cycle entry 3 is vermillion, the colour of the bound ("theory"): skip it
+            for i, flow in zip((0, 1, 2, 4), flows):
+                style = cycle(i, markevery=None, markersize=4, linewidth=2.4 if flow == right else 1.0)
+                plot.error_vs_eta(eta, artifacts[f"{prefix}/err/{flow}"], label=flow, ax=ax, style=style)
+            slope = float(artifacts[f"{prefix}/slope"])
             bound = float(artifacts[f"{prefix}/C"])  # calibrated on another start, per model and optimizer
             ax.loglog(eta, bound * eta, **series("theory", label="bound C·η (C calibrated on another start)"))
-            ax.text(0.97, 0.04, f"right flow: {'slope %.2f' % slope if clean else 'no clean slope'}",
+            ax.text(0.97, 0.04, f"right flow: {'no clean slope' if np.isnan(slope) else 'slope %.2f' % slope}",
                     transform=ax.transAxes, ha="right", va="bottom", fontsize=8)
             ax.set_xticks(eta, [f"{e:g}" for e in eta], minor=False)
             ax.set_xticks([], minor=True)
             ax.tick_params(axis="x", labelsize=7)
             ax.set_title(f"{SHORT[optimizer]}, {name}", fontsize=9)
-            ax.set_xlabel("learning rate η")
             ax.set_ylabel("‖Φ(θ_k) − X(T)‖₂ at k = T/η²")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=8.5)
@@ -177,8 +164,7 @@ def eos_cycle(artifacts):
             ax.set_title(f"{LABELS[optimizer]}, {name}, η = {artifacts[f'{prefix}/eta'][j]:g}", fontsize=9)
             ax.set_xlabel("steps k")
             ax.set_ylabel("normalized value")
-            if col == 0 and row == 0:
-                ax.legend(fontsize=7, loc="lower right")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=3)
     conventions_note(fig, CONVENTIONS + " s = η (normalized GD) or η√(λ1(Φ)/2) (GD on √L); "
                                         "η_eff = lr used on ∇L.")
     return fig

@@ -1,4 +1,4 @@
-"""Vector fields that model gradient descent (theory.md §2–3).
+"""Vector fields that model gradient descent (docs/theory/modified-flows.md and docs/theory/principal-flow.md).
 
 ``gradient(m)``: gradient flow; ``modified(m, lr, order)``: backward-error-analysis flows
 (order 1 is IGR); ``principal(m, lr)``: the principal flow of Rosca et al. (TMLR 2023);

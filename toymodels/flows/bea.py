@@ -3,9 +3,10 @@
 GD is explicit Euler on θ' = −∇L. The exact time-η flow of a field f is the Lie series
 θ + Σ_{j≥1} (η^j/j!) D_f^{j−1} f with D_f g = (∂g/∂θ) f. Requiring that this equals θ − η∇L
 to order η^{k+1} fixes f_1, …, f_k one after the other (Hairer, Lubich, Wanner, Geometric
-Numerical Integration, §IX.1; theory.md §2): f_n is minus the η^{n+1} coefficient of the
+Numerical Integration, §IX.1; docs/theory/modified-flows.md): f_n is minus the η^{n+1} coefficient of the
 Lie series built from f_0, …, f_{n−1}. Order 1 is the implicit gradient regularization flow
-(Barrett & Dherin, ICLR 2021), order 2 the "third-order flow" of Rosca et al. (TMLR 2023).
+(Barrett & Dherin, ICLR 2021; arXiv:2009.11162), order 2 the "third-order flow" of Rosca et al.
+(TMLR 2023; arXiv:2302.01952).
 """
 
 from functools import lru_cache

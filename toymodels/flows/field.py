@@ -14,7 +14,7 @@ class VectorField:
     default branch); :func:`toymodels.integrate` carries the branch along each trajectory,
     which is analytic continuation along the path. ``lr`` is the learning rate
     the flow models (None for gradient flow); time is flow time t, one GD step = lr
-    (theory.md §0), unless ``time_unit`` says otherwise (the manifold flows use T = η²k).
+    (docs/theory/conventions.md), unless ``time_unit`` says otherwise (the manifold flows use T = η²k).
     """
 
     name: str

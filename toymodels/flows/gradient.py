@@ -1,4 +1,4 @@
-"""Gradient flow dθ/dt = −∇L(θ), the order-0 modified flow of GD (theory.md §2)."""
+"""Gradient flow dθ/dt = −∇L(θ), the order-0 modified flow of GD (docs/theory/modified-flows.md)."""
 
 from .field import VectorField
 

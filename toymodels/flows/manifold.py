@@ -1,4 +1,5 @@
-"""Limiting flows on the manifold of minima Γ (Arora, Li, Panigrahi, ICML 2022; theory.md §5).
+"""Limiting flows on the manifold of minima Γ (Arora, Li, Panigrahi, ICML 2022; arXiv:2205.09745;
+docs/theory/manifold.md).
 
 In slow time T = η²k (k optimizer steps), the limit map Φ of the iterates follows
 
@@ -55,7 +56,7 @@ def manifold_flow(model, coefficient, objective, *, name=None, label=None) -> Ve
 
     f_text = "∇log λ1" if log else "∇λ1"
     name = name or f"manifold_{coefficient:g}_{objective}"
-    label = label or f"dX/dT = −{coefficient:g} P^⊥{f_text}"
+    label = label or f"dX/dT = −{coefficient:g} P⊥{f_text}"
     return VectorField(name, label, field, model, time_unit=TIME_UNIT,
                        meta={"coefficient": coefficient, "objective": objective,
                              "stabilization": STABILIZATION})
@@ -64,7 +65,7 @@ def manifold_flow(model, coefficient, objective, *, name=None, label=None) -> Ve
 def manifold_ngd(model) -> VectorField:
     """The limiting flow of normalized GD: dX/dT = −¼ P^⊥∇log λ1 (T = η²k)."""
     return manifold_flow(model, 0.25, "log_lambda1", name="manifold_ngd",
-                         label="NGD limiting flow −¼ P^⊥∇log λ1")
+                         label="NGD limiting flow −¼ P⊥∇log λ1")
 
 
 def manifold_sqrt(model) -> VectorField:
@@ -77,7 +78,7 @@ def manifold_sqrt(model) -> VectorField:
             f"the √L limiting flow models GD on sqrt(L - min L), which needs the minimum value of "
             f"the loss of {model.label()}; construct the model with min_loss=<value>")
     return manifold_flow(model, 0.125, "lambda1", name="manifold_sqrt",
-                         label="√L-GD limiting flow −⅛ P^⊥∇λ1")
+                         label="√L-GD limiting flow −⅛ P⊥∇λ1")
 
 
 def solve_on_manifold(field, theta0, t1, *, saveat=None, rtol=1e-11, atol=1e-13, **options):

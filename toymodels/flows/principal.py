@@ -1,4 +1,5 @@
-"""The principal flow (PF) of Rosca, Wu, Qin, Dherin (TMLR 2023), theory.md §3.
+"""The principal flow (PF) of Rosca, Wu, Qin, Dherin (TMLR 2023, §3; arXiv:2302.01952);
+docs/theory/principal-flow.md.
 
     dθ/dt = φ(ηH)∇L = Σ_i φ(ηλ_i)(∇L·u_i)u_i,   φ(x) = log(1 − x)/x,
 
@@ -23,7 +24,7 @@ _SERIES_TERMS = 14
 def phi(x):
     """φ(x) = log(1 − x)/x on arrays, complex-valued, with φ(0) = −1 exactly and φ(1) = −∞.
 
-    Real x > 1 gives log(x − 1) + iπ (the branch of theory.md §3, as from (1 − x) + 0j);
+    Real x > 1 gives log(x − 1) + iπ (the branch of docs/theory/principal-flow.md, as from (1 − x) + 0j);
     complex x with Re x > 1 continues that branch. This single-valued φ has its cut on
     {Re x = 1, Im x > 0}; a trajectory that crosses it is continued by :func:`continued_logs`.
     Real x uses log1p for accuracy near 0; complex x the series −Σ x^p/(p + 1) for |x| < 0.01.
@@ -175,7 +176,7 @@ def _phi_times_gradient_eig(hess, grad, lr, allow_singular, reference):
         values, vectors = np.linalg.eigh(hess)
         coords = np.einsum("...ji,...j->...i", vectors, grad)
     else:
-        # Complex symmetric H is not normal: project with a solve, not with Uᵀ (theory.md §3).
+        # Complex symmetric H is not normal: project with a solve, not with Uᵀ (docs/theory/principal-flow.md).
         values, vectors = np.linalg.eig(hess)
         coords = np.linalg.solve(vectors, grad[..., None])[..., 0]
     phi_x, _, branch = _phi_of_eigenvalues(_check_singular(lr * values, lr, allow_singular), reference)
@@ -196,7 +197,7 @@ def principal(model, lr, *, nonprincipal=False, allow_singular=False, eigensyste
     "numeric" uses numpy.linalg.eigh (real θ) or eig (complex θ), "auto" the closed form
     wherever the model's Hessian has one.
 
-    Called on θ alone, the field uses the branch of log(1 − ηλ) of theory.md §3.
+    Called on θ alone, the field uses the branch of log(1 − ηλ) of docs/theory/principal-flow.md.
     :func:`toymodels.integrate` instead calls ``field.continued(θ, reference)``, which continues
     the branch along each trajectory (:func:`continued_logs`).
     """
@@ -234,7 +235,7 @@ def is_quadratic(model) -> bool:
 
 
 def exact_quadratic_solution(model, lr, x0, times):
-    """The closed-form PF of a quadratic model at ``times`` (theory.md §3).
+    """The closed-form PF of a quadratic model at ``times`` (docs/theory/principal-flow.md).
 
     θ(t) = θ0 + U diag(((1 − ηλ_i)^{t/η} − 1)/λ_i) Uᵀ∇L(θ0), which equals
     θ* + exp((t/η) log(I − ηA))(θ0 − θ*) without needing θ* (λ_i = 0 gives −t). Returns an
@@ -250,7 +251,7 @@ def exact_quadratic_solution(model, lr, x0, times):
     hess = np.array(model.hess, dtype=float)
     values, vectors = np.linalg.eigh(hess)
     coords = numeric.grad(x0) @ vectors  # (..., d)
-    log_factor = lr * values * phi(lr * values)  # log(1 − ηλ) on the branch of theory.md §3, via log1p
+    log_factor = lr * values * phi(lr * values)  # log(1 − ηλ) on the branch of docs/theory/principal-flow.md, via log1p
     exponent = (times[:, None] / lr) * log_factor  # (T, d)
     growth = np.where(lr * values == 1, np.where(times[:, None] > 0, -1.0, 0.0), np.expm1(exponent))
     safe = np.where(values == 0, 1.0, values)

@@ -145,7 +145,8 @@ def check(*comparisons):
 
 
 def jsonable(value):
-    """``value`` with NumPy scalars and arrays as Python numbers and lists, non-finite floats as strings."""
+    """``value`` with NumPy scalars and arrays as Python numbers and lists, non-finite floats and
+    complex numbers as strings."""
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, np.ndarray):
@@ -159,6 +160,8 @@ def jsonable(value):
     if isinstance(value, (np.floating, float)):
         value = float(value)
         return value if math.isfinite(value) else str(value)
+    if isinstance(value, (np.complexfloating, complex)):
+        return str(complex(value))
     return value
 
 

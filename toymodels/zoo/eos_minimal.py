@@ -1,4 +1,4 @@
-"""Minimal models of the edge of stability from the literature (theory.md §4)."""
+"""Minimal models of the edge of stability from the literature (docs/theory/edge-of-stability.md)."""
 
 import sympy as sp
 

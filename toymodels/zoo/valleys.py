@@ -40,7 +40,7 @@ def rosenbrock_valley():
 def arora_valley():
     """(1 + x²)y²: the figure toy of Arora, Li, Panigrahi (ICML 2022); Γ = {y = 0}, λ1 = 2(1 + x²).
 
-    Gradient flow conserves ln|x| + x²/2 − y²/2 (theory.md §5), declared as x·e^{(x² − y²)/2},
+    Gradient flow conserves ln|x| + x²/2 − y²/2 (docs/theory/manifold.md), declared as x·e^{(x² − y²)/2},
     its signed exponential, which stays finite at x = 0.
     """
     x, y = sp.symbols("x y", real=True)
