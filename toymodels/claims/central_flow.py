@@ -77,7 +77,9 @@ def curved_valley(quick=False):
         artifacts.update({f"{key}/gd_x": r.x[::max(1, r.steps // 4000)], f"{key}/window_start": r.windows.start,
                           f"{key}/window_stop": r.windows.stop, f"{key}/gd_mean": r.gd_mean, f"{key}/cf_mean": r.cf_mean,
                           f"{key}/gf_mean": r.gf_mean, f"{key}/gd_loss": r.gd_loss, f"{key}/cf_loss": r.cf_loss,
-                          f"{key}/cf_avg_loss": r.cf_avg_loss, f"{key}/gd_x2": r.gd_x2, f"{key}/cf_sigma2": r.cf_sigma2})
+                          f"{key}/cf_avg_loss": r.cf_avg_loss, f"{key}/gd_x2": r.gd_x2, f"{key}/cf_sigma2": r.cf_sigma2,
+                          f"{key}/path_steps": r.path_steps, f"{key}/cf_path": r.cf_path, f"{key}/gf_path": r.gf_path})
+    artifacts["eps"], artifacts["lr"] = eps, np.array(LR)
     return Verdict(comparisons, artifacts=artifacts,
                    details={"per ε": rows, "η": LR, "start": START, "slow time εt": SLOW_TIME, "exploration": EXPLORATION})
 

@@ -32,6 +32,7 @@ START = (1e-3, 5.0, 0.0)
 SLOW_TIME = 3.0
 CYCLES = 3
 SAMPLES = 100
+PATH_POINTS = 400  # points of the flows' paths kept for figures
 EPSILONS = {True: (1.2e-3, 6e-4, 3e-4), False: (4e-4, 1.6e-4, 6.4e-5)}
 #: The tilt at which the dagger path is run (its cost is ~80 µs per step).
 DAGGER_EPSILON = {True: 6e-4, False: 1.6e-4}
@@ -65,6 +66,9 @@ class ValleyRun:
     cf_avg_loss: np.ndarray
     gf_mean: np.ndarray
     cf_evaluations: int
+    path_steps: np.ndarray
+    cf_path: np.ndarray
+    gf_path: np.ndarray
 
 
 def _window_times(windows):
@@ -85,10 +89,11 @@ def valley_run(eps) -> ValleyRun:
     states = cf.at(times)
     state = central_state(model, LR, states)
     loss = model.numeric.loss(x)
+    path_steps = np.linspace(0, steps, PATH_POINTS)
     return ValleyRun(eps, steps, x, loss, windows, windows.average(x), windows.average(x[:, 0] ** 2),
                      windows.average(loss), states.mean(axis=1), state.sigma[..., 0, 0].mean(axis=1),
                      state.loss.mean(axis=1), state.avg_loss.mean(axis=1), gf.at(times).mean(axis=1),
-                     cf.evaluations)
+                     cf.evaluations, path_steps, cf.at(path_steps * LR), gf.at(path_steps * LR))
 
 
 @dataclass

@@ -78,10 +78,20 @@ START_Y = 9.5  # 5% below the common sharpness threshold 10 of the runs above
 SPAN = {True: 1.0, False: 2.0}
 
 
+SERIES_POINTS = 1500  # points of each sharpness series kept for the figure
+
+
 def _tail_sharpness(model, opt, steps):
     run = simulate(model, opt, np.array([1e-3, START_Y]), steps, record=(), save_every=5)
-    tail = run.x[2 * len(run.x) // 3:]
-    return run, model.numeric.sharpness(tail)
+    sharp = model.numeric.sharpness(run.x)
+    return run, sharp[2 * len(run.x) // 3:], sharp
+
+
+def _keep(artifacts, label, steps, ratio, gd_edge):
+    """A thinned series of η·S/threshold for the figure."""
+    every = max(1, len(steps) // SERIES_POINTS)
+    artifacts.update({f"{label}/steps": steps[::every], f"{label}/ratio": ratio[::every],
+                      f"{label}/gd_edge": np.array(np.nan if gd_edge is None else gd_edge)})
 
 
 def ema(series, beta, initial):
@@ -112,7 +122,7 @@ def _second_moments(model, run, beta2, initial, scalar):
        models="progressive_valley(eps), start (10⁻³, 9.5); learning rates chosen so that every linear "
               "threshold is at S = 10")
 def hover(quick=False):
-    comparisons, rows = [], []
+    comparisons, rows, artifacts = [], [], {}
     explored = calibrated("largest |gap|/ε on the exploration runs, rounded up by 1.5–3×", on="EXPLORATION (other ε)")
     for name, (make, edge, C, tilts, speed) in LINEAR.items():
         gaps, wrong_gd, wrong_other = [], [], []
@@ -120,7 +130,9 @@ def hover(quick=False):
         for eps in tilts:
             opt = make()
             steps = int(round(3 * SPAN[quick] / (eps * speed)))
-            run, sharp = _tail_sharpness(zoo.get("progressive_valley", eps=eps), opt, steps)
+            run, sharp, whole = _tail_sharpness(zoo.get("progressive_valley", eps=eps), opt, steps)
+            if eps == tilts[0]:
+                _keep(artifacts, name, run.steps, opt.lr * whole / edge, 2 / edge)
             mean = float(np.mean(opt.lr * sharp))
             gaps.append(abs(mean / edge - 1) if run.status == FINISHED else np.inf)
             wrong_gd.append(abs(mean / 2 - 1))
@@ -132,14 +144,14 @@ def hover(quick=False):
             alternatives["(2 + 2β)/η, without 1/(1 − β)"] = wrong_other
         comparisons.append(bound(f"{name}: |⟨ηS⟩/{edge:.6g} − 1| over the tail, per ε", tilts, gaps, C,
                                  provenance=explored, alternatives=alternatives))
-    comparisons += [_rmsprop(rows, explored, quick), _adam(rows, quick)]
-    return Verdict(comparisons, details={"runs": rows, "exploration": EXPLORATION})
+    comparisons += [_rmsprop(rows, explored, quick, artifacts), _adam(rows, quick, artifacts)]
+    return Verdict(comparisons, artifacts=artifacts, details={"runs": rows, "exploration": EXPLORATION})
 
 
 RMS = {"lr": (5e-4, 2e-4), "tilt": (5e-5, 2e-5), "beta2": 0.95, "C": 15.0, "steps": {True: 25000, False: 50000}}
 
 
-def _rmsprop(rows, explored, quick):
+def _rmsprop(rows, explored, quick, artifacts):
     """Scalar RMSProp: ηS/√ν at its edge 2, ν recomputed from the run's gradients."""
     gaps, raw = [], []
     count, steps = (1 if quick else 2), RMS["steps"][quick]
@@ -151,6 +163,10 @@ def _rmsprop(rows, explored, quick):
         tail = np.arange(2 * steps // 3, steps + 1)
         sharp = model.numeric.sharpness(run.x[tail])
         effective = float(np.mean(lr * sharp / np.sqrt(nu[tail - 1])))
+        if lr == RMS["lr"][0]:
+            every = np.arange(1, steps + 1, 5)
+            _keep(artifacts, "scalar_rmsprop", every, lr * model.numeric.sharpness(run.x[every]) / np.sqrt(nu[every - 1]) / 2,
+                  None)
         gaps.append(abs(effective / 2 - 1) if run.status == FINISHED else np.inf)
         raw.append(abs(float(np.mean(lr * sharp)) / 2 - 1))
         rows.append({"optimizer": "scalar RMSProp", "ε": eps, "η": lr, "β₂": RMS["beta2"],
@@ -162,7 +178,7 @@ def _rmsprop(rows, explored, quick):
 ADAM = {"lr": (5e-3, 2e-3), "tilt": 1e-4, "steps": {True: 40000, False: 80000}, "low": 0.85}
 
 
-def _adam(rows, quick):
+def _adam(rows, quick, artifacts):
     """Adam: the tail mean of ηλ1(P⁻¹H) with P = √ν̂ + δ of the step that produced each state."""
     means, steps = [], ADAM["steps"][quick]
     lrs = ADAM["lr"][:1] if quick else ADAM["lr"]
@@ -175,6 +191,10 @@ def _adam(rows, quick):
         precond = np.sqrt(nu / (1 - opt.beta2**k)) + opt.eps
         tail = np.arange(2 * steps // 3, steps + 1, 5)
         value = lr * preconditioned_sharpness(model, run.x[tail], precond[tail - 1])
+        if lr == lrs[0]:
+            every = np.arange(1, steps + 1, 5)
+            _keep(artifacts, "adam", every, lr * preconditioned_sharpness(model, run.x[every], precond[every - 1]) / 38,
+                  2 / 38)
         means.append(float(np.mean(value)) / 38.0)
         rows.append({"optimizer": "Adam", "η": lr, "ε": ADAM["tilt"], "status": str(run.status),
                      "tail mean ηλ1(P⁻¹H)": 38 * means[-1], "its sd": float(np.std(value)),
