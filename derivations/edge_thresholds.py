@@ -5,7 +5,7 @@ from pathlib import Path
 import sympy as sp
 
 from toymodels.derivation import Page, assert_zero
-from toymodels.edges import NAMES, beta, h, threshold
+from toymodels.edges import NAMES, beta, threshold
 
 EXPECTED = {"gd": sp.Integer(2), "heavy_ball": 2 + 2 * beta, "nesterov": (2 + 2 * beta) / (1 + 2 * beta),
             "ema_momentum": (2 + 2 * beta) / (1 - beta)}
