@@ -2,7 +2,7 @@
 gradient flow and the projected-GD (dagger) path (docs/theory/central-flows.md).
 
 Curved valley ½(y + z² + x)x² − ε(x + y + z), η = 0.3, start (10⁻³, 5, 0): GD runs
-K = round(3/(ηε)) steps (slow time εt = 3; the edge is reached at εt ≈ 1.1) for three tilts ε
+K = round(3/(ηε)) steps (slow time εt = 3; the edge is reached at εt ≈ 0.9) for three tilts ε
 per mode. Time averages are over windows of ``CYCLES`` whole self-stabilization cycles
 (:mod:`toymodels.cycles`): GD at the edge moves in bursts about 700 (ε = 10⁻³) to 3000
 (ε = 5·10⁻⁵) steps apart, and an average over part of a cycle is not meaningful. The flows are
