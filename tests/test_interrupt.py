@@ -3,6 +3,7 @@ finished in the cache, prints one line and exits 130; a second never hangs. Sent
 process alone and to the whole process group (as a terminal's Ctrl-C is)."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -73,7 +74,9 @@ def test_ctrl_c_stops_reproduce_promptly_and_keeps_finished_claims(tmp_path, to_
             os.killpg(main.pid, signal.SIGKILL)
     text = log.read_text()
     assert main.returncode == 130, text
-    assert took < 3.0, took  # workers stopped within the grace period, not after the claim ends
+    # Stopped at once (typically 0.3–1.2 s here), not when the running claim ends (a minute on):
+    # a generous bound, so that a loaded machine does not fail it.
+    assert took < 5.0, took
     # every child is gone (multiprocessing's resource tracker exits once the main process has)
     assert _wait_for(lambda: not any(_alive(pid) for pid in workers), 2.0), [
         Path(f"/proc/{pid}/cmdline").read_bytes() for pid in workers if _alive(pid)]
@@ -93,6 +96,6 @@ def test_reproduce_shows_running_claims_their_inner_progress_and_the_writing_pha
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     shown = done.stderr
-    assert "manifold.ngd_flow ngd on two_layer_scalar" in shown  # the running claim and its loop
-    assert "/12400" in shown or "/24800" in shown  # steps done of steps to do
+    # the running claim and its loop: "manifold.ngd_flow ngd on two_layer_scalar 8398/12400"
+    assert re.search(r"manifold\.ngd_flow \w+ on \w+ \d+/\d+", shown), shown[-2000:]
     assert "figures:" in shown and "writing REPORT.md" in done.stdout + shown
