@@ -4,6 +4,7 @@ Drawn from the claims' artifacts with :mod:`toymodels.plot`; nothing is re-run.
 """
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .. import plot
 from ..style import conventions_note, new, series
@@ -87,6 +88,7 @@ def hover(artifacts):
         plot.edge_ratios({label: curve}, ax=ax)
         top = max(1.3, 1.15 * (curve[2] or 0))
         ax.set(ylim=(0, top), title=label, ylabel="η·S / threshold")
+        ax.xaxis.set_major_locator(MaxNLocator(4))  # long step counts: few ticks, no overlap
         ax.legend(loc="lower right", fontsize=7)
     for ax in axes.ravel()[len(curves):]:
         ax.set_visible(False)
