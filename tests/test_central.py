@@ -137,3 +137,12 @@ def test_adaptive_optimizers_run_batched_and_keep_their_state():
     # Adam's first step moves every coordinate by η (bias-corrected m̂/√ν̂ = sign g)
     step = optim.Adam(0.01, eps=0.0).step(model.numeric, x0, optim.Adam(0.01).init_state(model.numeric, x0), None)
     np.testing.assert_allclose(np.abs(step.x - x0), 0.01)
+
+
+def test_the_central_field_integrates_with_integrate_as_with_the_stiff_solver():
+    model = tm.zoo.get("curved_valley", eps=1e-3)
+    field, start, t1 = central(model, 0.3), [1e-3, 6.3, 0.55], 300.0  # reaches the edge on the way
+    explicit = tm.integrate(field, start, t1, method="rk4", dt=0.15, max_steps=10**4)
+    stiff = solve_stiff(field, start, t1)
+    assert explicit.status == "finished" and model.numeric.sharpness(explicit.final) == pytest.approx(2 / 0.3, rel=1e-6)
+    np.testing.assert_allclose(explicit.final, stiff.at(t1), atol=1e-6)
