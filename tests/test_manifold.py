@@ -213,7 +213,10 @@ def test_conserved_quantities_must_fill_the_directions_along_gamma():
     a, b = sp.symbols("a b", real=True)
     wrong = Model((a * b - 1) ** 2 / 2, [a, b], min_loss=0, manifold=[a * b - 1], conserved=[a**2 - b**2, a])
     with pytest.raises(ModelSpecError, match="d − M = 1"):
-        limit_map(wrong, [2.0, 0.5])
+        limit_map(wrong, [2.0, 0.5], method="conserved")
+    # "auto" takes the gradient-flow route when the count does not pin Φ (as for matrix linear nets)
+    right = limit_map(zoo.get("two_layer_scalar"), [2.0, 0.5], method="conserved")
+    assert np.allclose(limit_map(wrong, [2.0, 0.5]), right, atol=1e-9)
     with pytest.raises(InvalidInputError, match="method"):
         limit_map(zoo.get("two_layer_scalar"), [2.0, 0.5], method="newton")
     with pytest.raises(ModelSpecError, match="not parameters"):

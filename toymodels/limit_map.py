@@ -67,11 +67,17 @@ def conserved_jacobian(model, theta):
     return _conserved_functions(model)[1](model.numeric._theta(theta))
 
 
-def _check_counts(model):
+def _check_counts(model, *, required=True):
+    """True when the declared conserved quantities pin Φ (one per direction along Γ). Otherwise
+    False if there are none or (``required=False``, the automatic choice) too few or too many,
+    else a ModelSpecError: e.g. the balance quantities of a matrix linear network are fewer than
+    the directions along Γ, so "auto" integrates gradient flow for it."""
     require_manifold(model)
     if model.conserved is None:
         return False
     if len(model.conserved) + len(model.manifold) != model.dim:
+        if not required:
+            return False
         raise ModelSpecError(
             f"{model.label()} declares {len(model.conserved)} conserved quantities and "
             f"{len(model.manifold)} constraints, but Φ from conserved quantities needs "
@@ -229,13 +235,13 @@ def limit_map_flow(model, theta, *, switch_distance=1e-7, rtol=1e-11, atol=1e-13
 
 
 def limit_map(model, theta, *, method="auto", **options):
-    """Φ(θ), shape (..., d): ``"conserved"`` when the model declares conserved quantities
+    """Φ(θ), shape (..., d): ``"conserved"`` when the model declares d − M conserved quantities
     (``method="auto"``), else ``"flow"``; ``options`` go to the chosen method. With
     ``errors="status"`` it returns (Φ, status): Φ is NaN where it was not reached, and status
     says why per point (:mod:`toymodels.status`)."""
     if method not in METHODS:
         raise InvalidInputError(f"unknown method {method!r}; valid methods: {', '.join(METHODS)}")
     if method == "auto":
-        method = "conserved" if _check_counts(model) else "flow"
+        method = "conserved" if _check_counts(model, required=False) else "flow"
     return limit_map_conserved(model, theta, **options) if method == "conserved" else \
         limit_map_flow(model, theta, **options)

@@ -64,10 +64,10 @@ class Model:
     lambda1_on_manifold :
         An expression in θ equal to the top Hessian eigenvalue at points of Γ, or None.
     conserved :
-        Expressions c(θ) conserved by gradient flow (∇c·∇L ≡ 0), d − (number of constraints)
-        of them, or None. With them the limit map Φ of gradient flow onto Γ is the point of
-        Γ with the same values of c (Arora, Li, Panigrahi, ICML 2022, §5), found without
-        integrating the flow: see :mod:`toymodels.limit_map`.
+        Expressions c(θ) conserved by gradient flow (∇c·∇L ≡ 0), or None. With d − (number of
+        constraints) of them the limit map Φ of gradient flow onto Γ is the point of Γ with
+        the same values of c (Arora, Li, Panigrahi, ICML 2022, §5), found without integrating
+        the flow; with fewer it is found by integrating: see :mod:`toymodels.limit_map`.
     constants :
         Symbols left symbolic, for derivations with generic coefficients; such a model has
         derivations but no numerics.

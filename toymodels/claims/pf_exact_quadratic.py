@@ -101,8 +101,8 @@ def step_error(x, gd):
     return float(np.max(np.linalg.norm(x - gd, axis=-1) / size))
 
 
-def integrated_pf(field, x0, steps):
-    times = LR * np.arange(steps + 1)
+def integrated_pf(field, x0, steps, lr=LR):
+    times = lr * np.arange(steps + 1)
     return integrate(field, x0.astype(complex), times[-1], saveat=times, rtol=1e-11, atol=1e-13, max_norm=1e30)
 
 

@@ -15,6 +15,7 @@ from ..limit_map import conserved_jacobian
 from ..manifold import sample_manifold
 from ..verify import Verdict, at_most, claim, match, roundoff
 from ..zoo.edge_valleys import VALLEYS
+from ..zoo.linear_nets import path_point, target_matrix
 
 GRAD_TOL = 1e-8
 LAMBDA1_RTOL = 1e-9
@@ -22,6 +23,8 @@ LOSS_TOL = 1e-12
 RANK_RTOL = 1e-7
 CONSERVED_RTOL = 1e-10
 
+#: The target of the matrix linear networks (σ1 ≈ 2.144 > σ2 ≈ 0.863, so λ1 is simple at the flattest minima).
+LINEAR_TARGET = ((2, 0.5), (0.3, 1))
 #: Entries checked beyond the defaults, to exercise parameters (rotations, depth, noise, ...).
 VARIANTS = [
     ("quadratic", {"eigenvalues": (3, 1, 0.5, 0, 0.1), "rotation_seed": 1, "center": (1, 0, -1, 2, 0.5)}),
@@ -32,6 +35,10 @@ VARIANTS = [
     ("chen_bruna", {"mu": 3}),
     ("linear_regression", {"noise": 0.3, "n": 12, "dim": 3, "seed": 4}),
     ("linear_net", {"depth": 3, "width": 2}),
+    ("linear_net", {"target": LINEAR_TARGET, "data": "whitened"}),
+    ("linear_net", {"target": LINEAR_TARGET, "data": "whitened", "width": 3}),
+    ("linear_net", {"target": ((1, 2, 0.5),), "data": "whitened"}),
+    ("linear_net", {"target": LINEAR_TARGET, "n": 6}),
 ]
 
 
@@ -96,8 +103,10 @@ def valley_hessians(rng, n_points=20, box=8.0):
        "Every zoo entry's stated facts hold: L = min L, ∇L = 0 and rank ∇²L = codim Γ on its "
        "manifold of minima Γ, the stated λ1 on Γ, no sampled point below the stated minimum, and "
        "∇c·∇L = 0 for every quantity c it declares conserved by gradient flow; on the floor of every edge "
-       "valley, ∇²L is the stated block ⊕ 0.",
-       "toymodels catalog metadata (each entry cites its paper)",
+       "valley, ∇²L is the stated block ⊕ 0. For the two-layer "
+       "linear network on whitened data, λ1 = 2σ1(M) on Γ where its top singular path is balanced.",
+       "toymodels catalog metadata (each entry cites its paper); Mulayoff & Michaeli, ICML 2020, "
+       "arXiv:2002.04710 (flattest minima of linear networks)",
        conventions="losses exactly as each entry states them; λ1 = top eigenvalue of ∇²L",
        models="every zoo entry with its default parameters, and the variants listed in the details")
 def conformance(quick=False):
@@ -113,7 +122,12 @@ def conformance(quick=False):
                         "of ∇L and λ1 there and is far below any formula error")
     on_gamma = [r for r in reports if "codim Γ" in r]
     valley_h, valley_stated = valley_hessians(rng, 8 if quick else 40)
+    flattest, two_sigma1, frobenius, frobenius_m = flattest_linear_minima(rng, 4 if quick else 20)
     return Verdict([
+        match("linear_net (whitened, depth 2): λ1 on Γ where the top singular path is balanced and the others "
+              "are not, vs 2σ1(M)", flattest, two_sigma1, rtol=LAMBDA1_RTOL, provenance=floating,
+              alternatives={"‖W1‖²_F + ‖W2‖²_F (the whole network balanced would be needed)": frobenius,
+                            "2‖M‖_F (every path counts)": frobenius_m}),
         at_most("stated min L minus the smallest L at 200 random points, per entry",
                 [-v for v in worst("min over random points minus stated min")], LOSS_TOL, provenance=floating),
         at_most("max ‖∇L‖ on Γ, per entry", worst("max ‖∇L‖ on Γ"), GRAD_TOL, provenance=floating),
@@ -131,3 +145,33 @@ def conformance(quick=False):
               atol=LAMBDA1_RTOL, rtol=LAMBDA1_RTOL, provenance=floating,
               alternatives={"2 × the stated block": 2 * valley_stated})],
         details={"entries": reports, "failed": [r["model"] for r in reports if not r["ok"]]})
+
+
+def flattest_linear_minima(rng, n_points):
+    """λ1 of ∇²L at points of Γ of the whitened depth-2 linear nets of VARIANTS whose top singular
+    path is balanced (gain √σ1 in each layer) and whose other paths and the weights W2 ignores are
+    not: (λ1, 2σ1(M), ‖W1‖²_F + ‖W2‖²_F, 2‖M‖_F) per point (Mulayoff & Michaeli, ICML 2020,
+    arXiv:2002.04710)."""
+    measured, minimum, frobenius, frobenius_m = [], [], [], []
+    for name, params in VARIANTS:
+        if name != "linear_net" or params.get("data") != "whitened":
+            continue
+        model = zoo.get(name, **params)
+        _, sigma, vt = np.linalg.svd(target_matrix(model))
+        top_input = vt[0]
+        for seed in rng.integers(0, 2**31, size=n_points):
+            # other gains g_i ∈ [σ_i/√σ1, 0.9√σ1] keep the top path the largest in both layers; the weights
+            # that W2 ignores (width > rank M) avoid the top input direction and keep σmax(W1) = √σ1
+            rest = rng.uniform(sigma[1:] / np.sqrt(sigma[0]), 0.9 * np.sqrt(sigma[0]))
+            spare, null = model.parameters["width"] - len(sigma), None
+            if spare:
+                null = rng.standard_normal((spare, model.parameters["dim"]))
+                null -= np.outer(null @ top_input, top_input)
+                room = sigma[0] - np.max(rest**2, initial=0.0)
+                null *= 0.9 * np.sqrt(room) / np.linalg.norm(null)
+            theta = path_point(model, np.r_[np.sqrt(sigma[0]), rest], rotation_seed=int(seed), null=null)
+            measured.append(np.linalg.eigvalsh(model.numeric.hess(theta))[-1])
+            minimum.append(2 * sigma[0])
+            frobenius.append(float(np.sum(theta**2)))
+            frobenius_m.append(2 * np.linalg.norm(sigma))
+    return tuple(map(np.array, (measured, minimum, frobenius, frobenius_m)))

@@ -28,13 +28,24 @@ def _expanded(matrix):
     return matrix.applyfunc(sp.expand) if all(e.is_polynomial() for e in matrix) else matrix
 
 
-@lru_cache(maxsize=None)
-def bea_coefficients(model, order) -> tuple:
-    """(f_0, …, f_order) as SymPy column vectors in the model's parameters."""
+#: Orders whose coefficients are closed forms in ∇L, H and ∇³L (f_1 = −½H∇L, f_2 = −⅓H²∇L −
+#: (1/12)∇³L[∇L, ∇L], derivations/bea_coefficients.py): :func:`modified` composes them from the compiled
+#: Hessian-vector and third-derivative products instead of deriving the Lie series (order 2 on the
+#: 2×3×2 linear network, d = 12, took 7 s to derive that way).
+CLOSED_FORM_ORDER = 2
+
+
+def _check_order(order):
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or not 0 <= order <= MAX_ORDER:
         raise InvalidInputError(f"the order of a modified flow must be an integer in [0, {MAX_ORDER}], "
                                 f"got {order!r}; orders above {MAX_ORDER} take too long to derive "
                                 "symbolically (the Lie series grows combinatorially)")
+
+
+@lru_cache(maxsize=None)
+def bea_coefficients(model, order) -> tuple:
+    """(f_0, …, f_order) as SymPy column vectors in the model's parameters."""
+    _check_order(order)
     params = model.params
     jacobians = {}
 
@@ -76,16 +87,40 @@ def modified(model, lr, order) -> VectorField:
     """The order-``order`` modified flow Σ_{i≤order} lr^i f_i of GD with learning rate ``lr``.
 
     order 0 is gradient flow, 1 the IGR flow −∇L − (η/2)H∇L, 2 adds
-    −η²[(1/3)H²∇L + (1/12)∇³L[∇L, ∇L]].
+    −η²[(1/3)H²∇L + (1/12)∇³L[∇L, ∇L]]; these are composed from the compiled products
+    (CLOSED_FORM_ORDER), higher orders compiled from :func:`bea_coefficients`.
     """
     lr = positive_number(lr, "lr")
-    parts = _compiled_coefficients(model, order)
+    _check_order(order)
     numeric = model.numeric
-
-    def field(theta):
-        theta = numeric._theta(theta)
-        return sum(lr**i * f(theta) for i, f in enumerate(parts))
+    field = _closed_form(numeric, lr, order) if order <= CLOSED_FORM_ORDER else _lie_series(model, lr, order)
 
     names = {0: "gradient flow", 1: "IGR flow", 2: "order-2 BEA flow"}
     return VectorField(f"bea{order}", names.get(order, f"order-{order} BEA flow"), field, model, lr,
                        meta={"order": order})
+
+
+def _closed_form(numeric, lr, order):
+    """The field of order ≤ 2 from ∇L, H∇L, H²∇L and ∇³L[∇L, ∇L] (CLOSED_FORM_ORDER)."""
+
+    def field(theta):
+        theta = numeric._theta(theta)
+        grad = numeric.grad(theta)
+        if order == 0:
+            return -grad
+        hg = numeric.hvp(theta, grad)
+        value = -grad - lr / 2 * hg
+        if order == 2:
+            value = value - lr**2 * (numeric.hvp(theta, hg) / 3 + numeric.d3(theta, grad, grad) / 12)
+        return value
+    return field
+
+
+def _lie_series(model, lr, order):
+    """The field Σ_{i≤order} lr^i f_i from the symbolic coefficients (:func:`bea_coefficients`)."""
+    parts, numeric = _compiled_coefficients(model, order), model.numeric
+
+    def field(theta):
+        theta = numeric._theta(theta)
+        return sum(lr**i * f(theta) for i, f in enumerate(parts))
+    return field

@@ -59,7 +59,7 @@ def initial_weights(model, seed, scale=1.0, count=None):
     if model.name == "tanh_net":
         fan_in = np.repeat([1.0, 1.0, float(p["width"])], p["width"])
     else:
-        sizes = [p["width"] * p["dim"]] + [p["width"] ** 2] * (p["depth"] - 2) + [p["width"]]
+        sizes = [p["width"] * p["dim"]] + [p["width"] ** 2] * (p["depth"] - 2) + [p["outputs"] * p["width"]]
         fans = [p["dim"]] + [p["width"]] * (p["depth"] - 1)
         fan_in = np.repeat(np.array(fans, dtype=float), sizes)
     shape = (model.dim,) if count is None else (count, model.dim)
