@@ -78,7 +78,10 @@ STARTS = np.array([[1.5, 0.3], [0.4, 1.2], [2.0, -0.5]])
 @pytest.mark.parametrize("save_every", [1, 7, 20])
 @pytest.mark.parametrize("opt", [optim.GD(0.1), optim.GD(np.array([0.05, 0.1, 0.2])), optim.NormalizedGD(0.01),
                                  optim.SqrtLossGD(0.01), optim.Momentum(0.05, beta=0.8), optim.DAL(p=1),
-                                 optim.DAL(p=0, lr_max=0.05)])
+                                 optim.DAL(p=0, lr_max=0.05), optim.Nesterov(0.05, beta=0.8),
+                                 optim.EMAMomentum(0.05, beta=0.8, preconditioner=[1.0, 2.0]),
+                                 optim.RMSProp(0.01), optim.RMSProp(0.01, scalar=True),
+                                 optim.Adam(0.01, eps=1e-8)])
 def test_same_trajectories_on_non_chaotic_runs(opt, save_every):
     numpy_run, jax_run = both(TWO_LAYER, opt, STARTS, 150, record=("loss", "grad_norm", "sharpness"),
                               save_every=save_every)

@@ -236,28 +236,175 @@ class DAL(Optimizer):
         return Step(x - lr[..., None] * grad, lr, stationary)
 
 
+def _beta(value, what="beta"):
+    """A momentum or averaging coefficient in [0, 1)."""
+    try:
+        beta = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{what} must be a number, got {value!r}") from None
+    if not 0 <= beta < 1:
+        raise InvalidInputError(f"{what} must lie in [0, 1), got {value!r}")
+    return beta
+
+
+# Pure updates: (gradient, state arrays, hyper-parameters) -> new arrays, with array operations
+# only, so that they run on NumPy arrays, on other array namespaces, and on SymPy symbols (the
+# stability thresholds of toymodels.edges are derived from these very functions).
+
+def heavy_ball_update(g, x, m, lr, beta):
+    """Heavy ball (Polyak 1964): m ← βm − ηg, θ ← θ + m."""
+    m = beta * m - lr * g
+    return x + m, m
+
+
+def nesterov_update(g, x, v, lr, beta):
+    """Nesterov momentum in PyTorch's form (Sutskever et al. 2013): v ← βv + g, θ ← θ − η(g + βv)."""
+    v = beta * v + g
+    return x - lr * (g + beta * v), v
+
+
+def ema_momentum_update(g, x, m, lr, beta, p=1):
+    """EMA momentum (Adam's numerator) with a frozen preconditioner P = diag(p):
+    m ← βm + (1 − β)g, θ ← θ − ηP⁻¹m."""
+    m = beta * m + (1 - beta) * g
+    return x - lr * m / p, m
+
+
+def rms_update(g2, nu, beta2):
+    """The second-moment average ν ← β₂ν + (1 − β₂)g² (g² per coordinate, or ‖g‖² for a scalar ν)."""
+    return beta2 * nu + (1 - beta2) * g2
+
+
 class Momentum(Optimizer):
-    """Heavy-ball momentum (Polyak 1964): m ← βm − η∇L(θ), θ ← θ + m, with m₀ = 0."""
+    """Heavy-ball momentum (Polyak 1964): m ← βm − η∇L(θ), θ ← θ + m, with m₀ = 0.
+
+    Linear stability on a quadratic: ηλ < 2 + 2β (docs/theory/central-flows.md, :mod:`toymodels.edges`).
+    """
 
     name = "momentum"
 
     def __init__(self, lr, beta=0.9):
         self.lr = positive_rates(lr, "lr")
-        try:
-            self.beta = float(beta)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"beta must be a number, got {beta!r}") from None
-        if not 0 <= self.beta < 1:
-            raise InvalidInputError(f"beta must lie in [0, 1), got {beta!r}")
+        self.beta = _beta(beta)
 
     def init_state(self, numeric, x):
         return numeric.xp.zeros_like(x)
 
     def step(self, numeric, x, state, rng):
-        xp = numeric.xp
-        velocity = self.beta * state - _per_state(self.lr, xp) * numeric.grad(x)
-        return Step(x + velocity, self.lr, state=velocity)
+        x, m = heavy_ball_update(numeric.grad(x), x, state, _per_state(self.lr, numeric.xp), self.beta)
+        return Step(x, self.lr, state=m)
+
+
+class Nesterov(Momentum):
+    """Nesterov momentum, PyTorch form: v ← βv + ∇L(θ), θ ← θ − η(∇L(θ) + βv), v₀ = 0.
+
+    Linear stability on a quadratic: ηλ < (2 + 2β)/(1 + 2β).
+    """
+
+    name = "nesterov"
+
+    def step(self, numeric, x, state, rng):
+        x, v = nesterov_update(numeric.grad(x), x, state, _per_state(self.lr, numeric.xp), self.beta)
+        return Step(x, self.lr, state=v)
+
+
+class EMAMomentum(Momentum):
+    """EMA momentum with a frozen diagonal preconditioner P = diag(``preconditioner``) (1: none):
+    m ← βm + (1 − β)∇L(θ), θ ← θ − ηP⁻¹m, m₀ = 0. Adam's update with its second moment frozen.
+
+    Linear stability on a quadratic: ηλ1(P⁻¹H) < (2 + 2β)/(1 − β), 38 at β = 0.9
+    (Cohen et al., "Adaptive gradient methods at the edge of stability", arXiv:2207.14484).
+    """
+
+    name = "ema_momentum"
+
+    def __init__(self, lr, beta=0.9, preconditioner=1.0):
+        super().__init__(lr, beta)
+        p = np.asarray(preconditioner, dtype=float)
+        if not np.all(np.isfinite(p)) or np.any(p <= 0):
+            raise InvalidInputError(f"preconditioner must be positive and finite, got {preconditioner!r}")
+        self.preconditioner = float(p) if p.ndim == 0 else p
+
+    def step(self, numeric, x, state, rng):
+        x, m = ema_momentum_update(numeric.grad(x), x, state, _per_state(self.lr, numeric.xp), self.beta,
+                                   self.preconditioner)
+        return Step(x, self.lr, state=m)
+
+
+class RMSProp(Optimizer):
+    """RMSProp (Tieleman & Hinton 2012): ν ← β₂ν + (1 − β₂)g², θ ← θ − ηg/(√ν + δ).
+
+    ``scalar=True``: one ν for all coordinates, the average of ‖g‖² (the scalar RMSProp whose
+    central flow Cohen et al. derive, ICLR 2025, arXiv:2410.24206; its effective sharpness
+    ηS/√ν sits at 2). ν₀ = g₀² (‖g₀‖²), so no bias correction is needed. The state is ν,
+    shape (..., d) or (..., 1); the preconditioner P = √ν + δ is :meth:`preconditioner`.
+    """
+
+    name = "rmsprop"
+
+    def __init__(self, lr, beta2=0.99, eps=0.0, scalar=False):
+        self.lr = positive_rates(lr, "lr")
+        self.beta2 = _beta(beta2, "beta2")
+        self.eps = float(eps)
+        if not self.eps >= 0:
+            raise InvalidInputError(f"eps must be a number >= 0, got {eps!r}")
+        self.scalar = bool(scalar)
+
+    def _g2(self, g, xp):
+        return squared_norm(g, xp)[..., None] if self.scalar else g * g
+
+    def init_state(self, numeric, x):
+        return self._g2(numeric.grad(x), numeric.xp)
+
+    def preconditioner(self, state, xp=np):
+        """P = √ν + δ (broadcast to (..., d) by the caller for the scalar form)."""
+        return xp.sqrt(state) + self.eps
+
+    def step(self, numeric, x, state, rng):
+        xp, g = numeric.xp, numeric.grad(x)
+        nu = rms_update(self._g2(g, xp), state, self.beta2)
+        used = _per_state(self.lr, xp) / self.preconditioner(nu, xp)
+        return Step(x - used * g, self.lr, state=nu)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, ICLR 2015) with bias correction: m ← β₁m + (1 − β₁)g,
+    ν ← β₂ν + (1 − β₂)g², θ ← θ − η m̂/(√ν̂ + δ), m̂ = m/(1 − β₁ᵏ), ν̂ = ν/(1 − β₂ᵏ).
+
+    The state packs (m, ν, k) along the last axis, shape (..., 2d + 1), so a batch of runs
+    keeps one array; :meth:`preconditioner` gives P = √ν̂ + δ, whose λ1(P⁻¹H) Cohen et al.
+    (arXiv:2207.14484) find at 38/η for β₁ = 0.9 in full-batch training.
+    """
+
+    name = "adam"
+
+    def __init__(self, lr, beta1=0.9, beta2=0.999, eps=1e-12):
+        self.lr = positive_rates(lr, "lr")
+        self.beta1, self.beta2 = _beta(beta1, "beta1"), _beta(beta2, "beta2")
+        self.eps = float(eps)
+        if not self.eps >= 0:
+            raise InvalidInputError(f"eps must be a number >= 0, got {eps!r}")
+
+    def init_state(self, numeric, x):
+        return numeric.xp.zeros((*x.shape[:-1], 2 * x.shape[-1] + 1))
+
+    def preconditioner(self, state, xp=np):
+        """P = √ν̂ + δ at the packed state (..., 2d + 1)."""
+        d = (state.shape[-1] - 1) // 2
+        k = state[..., -1:]
+        return xp.sqrt(state[..., d:2 * d] / (1 - self.beta2**k)) + self.eps
+
+    def step(self, numeric, x, state, rng):
+        xp, d = numeric.xp, x.shape[-1]
+        g = numeric.grad(x)
+        k = state[..., -1:] + 1
+        m = self.beta1 * state[..., :d] + (1 - self.beta1) * g
+        nu = rms_update(g * g, state[..., d:2 * d], self.beta2)
+        new = xp.concatenate([m, nu, k], axis=-1)
+        update = m / (1 - self.beta1**k) / self.preconditioner(new, xp)
+        return Step(x - _per_state(self.lr, xp) * update, self.lr, state=new)
 
 
 #: Optimizers by the short names used on the command line.
-BY_NAME = {cls.name: cls for cls in (GD, NormalizedGD, SqrtLossGD, SGD, DAL, Momentum)}
+BY_NAME = {cls.name: cls for cls in (GD, NormalizedGD, SqrtLossGD, SGD, DAL, Momentum, Nesterov, EMAMomentum,
+                                      RMSProp, Adam)}
