@@ -79,6 +79,8 @@ def _optimizer(name, lr, b):
 class _Quadratic:
     """The numeric interface of ½θ² (gradient θ) that an optimizer's step needs."""
 
+    xp = np
+
     @staticmethod
     def grad(x):
         return x
