@@ -36,7 +36,7 @@ def exact_minibs_vectorized_vs_loop():
 
 
 def lanczos_vs_dense():
-    """λ1 by Lanczos (ARPACK on compiled Hessian-vector products) vs a dense eigendecomposition."""
+    """λ1 by batched Lanczos on compiled Hessian-vector products (NumPy path) vs a dense eigendecomposition."""
     lines = []
     for width in (20, 40, 66):
         model = tm.zoo.get("tanh_net", width=width, n=20, frequency=2.0)

@@ -46,8 +46,8 @@ def _timed(function):
 def ngd_batch_against_hand_written_loop():
     m = tm.zoo.get("two_layer_scalar")
     x0 = _starts()
-    tm.simulate(m, tm.optim.NormalizedGD(LR), x0, 10, record=())  # compile, warm caches
-    ours, run = _timed(lambda: tm.simulate(m, tm.optim.NormalizedGD(LR), x0, STEPS, record=(),
+    tm.simulate(m, tm.optim.NormalizedGD(LR), x0, 10, record=(), backend="numpy")  # warm caches
+    ours, run = _timed(lambda: tm.simulate(m, tm.optim.NormalizedGD(LR), x0, STEPS, record=(), backend="numpy",
                                            save_every=STEPS))
     bare, x_bare = _timed(lambda: _hand_ngd(x0.copy(), STEPS, checks=False))
     checked, _ = _timed(lambda: _hand_ngd(x0.copy(), STEPS // 10, checks=True))

@@ -58,7 +58,7 @@ def test_simulate_prints_a_summary_and_writes_the_run(tmp_path, capsys):
     (["show", "--loss", "__import__('os').system('true')", "--params", "a"], "rejected"),
     (["simulate", "two_layer_scalar", "--lr", "0.1", "--x0", "1,2,3"], "shape (..., 2)"),
     (["simulate", "two_layer_scalar", "--lr", "-0.1", "--x0", "1,2"], "lr must be finite and > 0"),
-    (["simulate", "two_layer_scalar", "--optimizer", "adam", "--lr", "0.1", "--x0", "1,2"], "unknown optimizer"),
+    (["simulate", "two_layer_scalar", "--optimizer", "lbfgs", "--lr", "0.1", "--x0", "1,2"], "unknown optimizer"),
     (["simulate", "linear_regression", "--optimizer", "sgd", "--lr", "0.1", "--batch-size", "99",
       "--x0", "0,0"], "larger than the dataset"),
     (["simulate", "saddle", "--optimizer", "sqrt_gd", "--lr", "0.1", "--x0", "1,2"], "min_loss"),

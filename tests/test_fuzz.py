@@ -102,6 +102,7 @@ OPTIONS = {
         ["loss", "loss,sharpness", "nope", "", ",", "grad_norm,"]),
     "--param": WORDS, "--loss": LOSS_STRINGS, "--params": PARAM_LISTS, "--min-loss": WORDS,
     "--derivation": st.sampled_from(["phi_series", "nope", ""]),
+    "--backend": st.sampled_from(["numpy", "jax", "auto", "torch", ""]),
 }
 FLAGS = ["--replace", "--latex", "--json", "--quick", "--help"]
 

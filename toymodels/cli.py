@@ -153,7 +153,8 @@ def cmd_show(args):
 
 
 #: The options of each optimizer beyond --lr (dal has no --lr: it chooses its own).
-OPTIMIZER_OPTIONS = {"sgd": ("batch_size", "replace"), "dal": ("p", "lr_max"), "momentum": ("beta",)}
+OPTIMIZER_OPTIONS = {"sgd": ("batch_size", "replace"), "dal": ("p", "lr_max"), "momentum": ("beta",),
+                     "nesterov": ("beta",), "ema_momentum": ("beta",)}
 
 
 def _optimizer(args):
@@ -161,8 +162,9 @@ def _optimizer(args):
     if kind not in optim.BY_NAME:
         raise ToyModelError(f"unknown optimizer {kind!r}; choose from {', '.join(optim.BY_NAME)}")
     mine = OPTIMIZER_OPTIONS.get(kind, ())
-    foreign = [f"--{name.replace('_', '-')}" for owner, names in OPTIMIZER_OPTIONS.items() if owner != kind
-               for name in names if name not in mine and getattr(args, name) not in (None, False)]
+    foreign = list(dict.fromkeys(  # an option several optimizers share is named once
+        f"--{name.replace('_', '-')}" for owner, names in OPTIMIZER_OPTIONS.items() if owner != kind
+        for name in names if name not in mine and getattr(args, name) not in (None, False)))
     if kind == "dal" and args.lr is not None:
         foreign.insert(0, "--lr")
     if foreign:
@@ -176,8 +178,8 @@ def _optimizer(args):
         if args.batch_size is None:
             raise ToyModelError("--batch-size is required for sgd")
         return optim.SGD(args.lr, args.batch_size, replace=args.replace)
-    if kind == "momentum":
-        return optim.Momentum(args.lr, beta=0.9 if args.beta is None else args.beta)
+    if kind in ("momentum", "nesterov", "ema_momentum"):
+        return optim.BY_NAME[kind](args.lr, beta=0.9 if args.beta is None else args.beta)
     return optim.BY_NAME[kind](args.lr)
 
 
@@ -201,7 +203,7 @@ def cmd_simulate(args):
     x0 = np.array(parse_point(args.x0))
     record = [r for r in args.record.split(",") if r.strip()]
     run = simulate(m, _optimizer(args), x0, args.steps, record=record, seed=args.seed,
-                   save_every=args.save_every, tol=args.tol)
+                   save_every=args.save_every, tol=args.tol, backend=args.backend)
     print(run.summary())
     if out is not None:
         run.save(out)
@@ -340,10 +342,12 @@ def make_parser():
     sim.add_argument("--replace", action="store_true", help="sgd: sample with replacement")
     sim.add_argument("--p", type=float, help="dal: power p (default 1)")
     sim.add_argument("--lr-max", type=float, help="dal: largest lr (default 5)")
-    sim.add_argument("--beta", type=float, help="momentum: β (default 0.9)")
+    sim.add_argument("--beta", type=float, help="momentum, nesterov, ema_momentum: β (default 0.9)")
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--save-every", type=int, default=1)
     sim.add_argument("--tol", type=float, help="stop a start as converged when ‖∇L‖ ≤ TOL")
+    sim.add_argument("--backend", default="auto", help="numpy, jax (the accelerated engine, if installed) "
+                                                       "or auto (jax for long runs; default)")
     sim.add_argument("--out", help="write the run to this .npz file (its folder must exist)")
     sim.set_defaults(func=cmd_simulate)
 

@@ -60,12 +60,12 @@ class CompiledFunction:
         flat = np.empty(batch_shape + (len(values),), dtype=dtype)
         for k, value in enumerate(values):  # assignment broadcasts the constants that come back as scalars
             flat[..., k] = value
+        if samples is not None:  # average the distinct entries first: the layout copies them
+            flat = flat.mean(axis=-2)
+            batch_shape = batch_shape[:-1]
         if self.layout is not None:
             flat = flat[..., self.layout]
-        result = flat.reshape(batch_shape + self.shape)
-        if samples is not None:
-            result = result.mean(axis=len(batch_shape) - 1)
-        return result
+        return flat.reshape(batch_shape + self.shape)
 
     def __repr__(self):
         return f"<CompiledFunction {self.name}>"
@@ -95,6 +95,9 @@ class NumericModel:
     samples: None for the full dataset, an integer array of shape (B,) for one mini-batch
     shared by all θ, or (..., B) for one mini-batch per θ.
     """
+
+    #: The array namespace the optimizers of :mod:`toymodels.optim` compute with.
+    xp = np
 
     def __init__(self, model):
         self.model = model

@@ -25,8 +25,9 @@ from math import comb, lgamma, log
 
 import numpy as np
 import sympy as sp
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
+from . import backend as backends
+from . import lanczos
 from .errors import InvalidInputError, SingularError, ToyModelError, UnsupportedError
 from .optim import draw_batches
 
@@ -59,52 +60,70 @@ def finite_states(model, theta, what="theta"):
 
 
 # -- sharpness -------------------------------------------------------------------------------
-def sharpness(model, theta, *, batch=None, method="auto", tol=1e-12, seed=0):
-    """λ1 of ∇²L (or of ∇²L_B for a batch of sample indices) at states ``theta`` (..., d).
+def sharpness(model, theta, *, batch=None, method="auto", tol=1e-12, seed=0, backend="auto"):
+    """λ1 of ∇²L (or of ∇²L_B for sample indices ``batch``, (B,) or one row per state) at
+    states ``theta`` (..., d).
 
     ``method``: ``"dense"`` uses the compiled Hessian and its closed-form or LAPACK
-    eigenvalues (batched over states); ``"lanczos"`` runs implicitly restarted Lanczos
-    (ARPACK, :func:`scipy.sparse.linalg.eigsh`, largest algebraic eigenvalue, relative
-    tolerance ``tol``) on compiled Hessian-vector products, one state at a time, without
-    forming H; ``"auto"`` is dense up to d = :data:`DENSE_MAX_DIM`. ``seed`` fixes the
-    Lanczos start vector, so results are reproducible.
+    eigenvalues (batched over states); ``"lanczos"`` runs Lanczos on Hessian-vector products for
+    all states at once (:mod:`toymodels.lanczos`), without forming H, until every state's Ritz
+    residual is at most ``tol``·‖H‖ (so an eigenvalue lies within that distance; 32 iterations,
+    then d, where the Krylov space is exhausted); ``"auto"`` is dense up to
+    d = :data:`DENSE_MAX_DIM`. ``seed`` fixes the Lanczos start vector, so results are
+    reproducible. ``backend``: ``"numpy"`` (symbolic derivatives), ``"jax"`` (the engine's
+    autodiff, :mod:`toymodels.jax_model`) or ``"auto"`` (JAX for large workloads, if installed).
     """
     theta = finite_states(model, theta)
     if method == "auto":
         method = "dense" if model.dim <= DENSE_MAX_DIM else "lanczos"
-    if method == "dense":
-        values = model.numeric.sharpness(theta, batch)
-    elif method == "lanczos":
-        values = _lanczos_top(model, theta, batch, tol, seed)
-    else:
+    if method not in ("dense", "lanczos"):
         raise InvalidInputError(f"method must be 'auto', 'dense' or 'lanczos', got {method!r}")
+    chosen = _backend(model, theta, backend)
+    if method == "dense":
+        if chosen == backends.JAX:
+            values = _engine(model).call("sharpness", theta, batch=batch)
+        else:
+            values = model.numeric.sharpness(theta, batch)
+    else:
+        values = _lanczos_top(model, theta, batch, tol, seed, chosen)
     if not np.all(np.isfinite(values)):
         raise InvalidInputError(f"the Hessian of {model.label()} is not finite at some of the states "
                                 "(the loss overflows there); sharpness is undefined")
     return values
 
 
-def _lanczos_top(model, theta, batch, tol, seed):
-    numeric, d = model.numeric, model.dim
-    if d < 3:
-        raise InvalidInputError(f"Lanczos needs d >= 3 (got d = {d}); use method='dense'")
-    if batch is not None and np.ndim(batch) != 1:
-        raise InvalidInputError("with method='lanczos' the batch must be one index array (B,) shared by "
-                                "all states; use method='dense' for one batch per state")
+def _lanczos_top(model, theta, batch, tol, seed, chosen):
+    d = model.dim
     flat = theta.reshape(-1, d)
-    start = np.random.default_rng(seed).standard_normal(d)
-    values = np.empty(len(flat))
-    # ARPACK works on one operator at a time; Lanczos is for large d, where each state is costly
-    # and the dense path would have to form and decompose a d×d Hessian per state.
-    for i, point in enumerate(flat):
-        operator = LinearOperator((d, d), matvec=lambda v, p=point: numeric.hvp(p, np.ravel(v), batch),
-                                  dtype=float)
-        try:
-            values[i] = eigsh(operator, k=1, which="LA", v0=start, tol=tol, return_eigenvectors=False)[0]
-        except ArpackNoConvergence:
-            raise ToyModelError(f"Lanczos did not converge at state {i} of {model.label()} (tol {tol:g}); "
-                                "raise tol or use method='dense'") from None
-    return values.reshape(theta.shape[:-1])
+    if batch is not None:
+        batch = np.asarray(batch)
+        model.numeric.samples(batch)  # checks the indices
+        if batch.ndim > 1:
+            batch = np.broadcast_to(batch, (*theta.shape[:-1], batch.shape[-1])).reshape(len(flat), -1)
+    start = lanczos.start_vectors(seed, len(flat), d)
+    iterations = lanczos.first_iterations(d)
+    while True:
+        if chosen == backends.JAX:
+            top, residual, norm = _engine(model).lanczos_top(flat, start, iterations, batch)
+        else:
+            top, residual, norm = lanczos.top_eigenvalue(
+                lambda v: model.numeric.hvp(flat, v, batch), start, iterations, np,
+                lanczos.numpy_loop, lanczos.numpy_set_at)
+        if np.all(residual <= tol * norm) or not np.all(np.isfinite(top)):
+            return top.reshape(theta.shape[:-1])
+        if iterations == d:
+            worst = int(np.argmax(residual / np.maximum(norm, 1e-300)))
+            raise ToyModelError(f"Lanczos did not reach tol {tol:g} at state {worst} of {model.label()} "
+                                f"after d = {d} iterations (residual {residual[worst]:.2e}, ‖H‖ "
+                                f"{norm[worst]:.2e}); raise tol or use method='dense'")
+        iterations = d
+
+
+def _engine(model):
+    """The JAX engine's model (imported only when the JAX backend is chosen)."""
+    from .jax_model import engine as build
+
+    return build(model)
 
 
 # -- per-sample quantities -----------------------------------------------------------------------
@@ -120,18 +139,38 @@ def _each_sample(model):
     return np.arange(model.n_samples)[:, None]
 
 
-def per_sample_gradients(model, theta):
+def hessian(model, theta, *, batch=None, backend="auto"):
+    """∇²L (or ∇²L_B for sample indices ``batch``) at states ``theta`` (..., d): shape (..., d, d);
+    symbolic (``backend="numpy"``) or by the engine's autodiff (``"jax"``); ``"auto"``: JAX for
+    large workloads, if installed."""
+    theta = finite_states(model, theta)
+    if _backend(model, theta, backend) == backends.JAX:
+        return _engine(model).call("hess", theta, batch=batch)
+    return model.numeric.hess(theta, batch)
+
+
+def per_sample_gradients(model, theta, *, backend="auto"):
     """∇ℓ_i(θ) for every sample i: shape (..., n, d)."""
-    _require_data(model)
-    theta = finite_states(model, theta)
-    return model.numeric.grad(theta[..., None, :], _each_sample(model))
+    return _per_sample(model, theta, "grad", backend)
 
 
-def per_sample_hessians(model, theta):
+def per_sample_hessians(model, theta, *, backend="auto"):
     """∇²ℓ_i(θ) for every sample i: shape (..., n, d, d)."""
+    return _per_sample(model, theta, "hess", backend)
+
+
+def _per_sample(model, theta, what, backend):
     _require_data(model)
     theta = finite_states(model, theta)
-    return model.numeric.hess(theta[..., None, :], _each_sample(model))
+    if _backend(model, theta, backend) == backends.JAX:
+        return _engine(model).call_per_sample(what, theta)
+    return getattr(model.numeric, what)(theta[..., None, :], _each_sample(model))
+
+
+def _backend(model, theta, backend):
+    """The backend for a diagnostic at states ``theta``: ``"auto"`` weighs states × d²."""
+    states = int(np.prod(theta.shape[:-1], dtype=np.int64))
+    return backends.resolve(backend, backends.diagnostic_pays(states, model.dim))
 
 
 # -- batches -------------------------------------------------------------------------------------
@@ -183,31 +222,32 @@ class BatchEstimate:
 
 
 def minibatch_curvatures(model, theta, batch_size, *, replace=False, n_batches=None,
-                         max_exact=MAX_EXACT_BATCHES, seed=0):
+                         max_exact=MAX_EXACT_BATCHES, seed=0, backend="auto"):
     """MiniBS = E_B λmax(H_B) and batch sharpness E_B[g_Bᵀ H_B g_B/‖g_B‖²], on the same batches.
 
     With ``n_batches=None`` every distinct batch is enumerated when there are at most
     ``max_exact`` of them (exact expectation), else ``MONTE_CARLO_BATCHES`` batches are drawn
     as SGD draws them (seeded by ``seed``); an integer ``n_batches`` always draws that many.
+    The per-sample derivatives come from ``backend`` (as in :func:`per_sample_hessians`).
     Returns two :class:`BatchEstimate`. Raises :class:`SingularError` where some g_B is exactly
     zero (batch sharpness is undefined there, e.g. at an interpolating minimum).
     """
-    return _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed, rayleigh=True)
+    return _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed, backend, rayleigh=True)
 
 
 def minibatch_sharpness(model, theta, batch_size, *, replace=False, n_batches=None,
-                        max_exact=MAX_EXACT_BATCHES, seed=0) -> BatchEstimate:
+                        max_exact=MAX_EXACT_BATCHES, seed=0, backend="auto") -> BatchEstimate:
     """MiniBS = E_B[λmax(H_B)] at states ``theta``; options as in :func:`minibatch_curvatures`."""
-    return _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed, rayleigh=False)[0]
+    return _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed, backend, rayleigh=False)[0]
 
 
 def batch_sharpness(model, theta, batch_size, *, replace=False, n_batches=None,
-                    max_exact=MAX_EXACT_BATCHES, seed=0) -> BatchEstimate:
+                    max_exact=MAX_EXACT_BATCHES, seed=0, backend="auto") -> BatchEstimate:
     """E_B[g_Bᵀ H_B g_B / ‖g_B‖²] at states ``theta``; options as in :func:`minibatch_curvatures`."""
-    return _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed, rayleigh=True)[1]
+    return _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed, backend, rayleigh=True)[1]
 
 
-def _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed, rayleigh):
+def _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed, backend, rayleigh):
     batch_size = _check_batch_size(model, batch_size)
     theta = finite_states(model, theta)
     n = model.n_samples
@@ -222,16 +262,16 @@ def _expectations(model, theta, batch_size, replace, n_batches, max_exact, seed,
         rows = draw_batches(n, batch_size, (int(draws),), np.random.default_rng(seed), replace)
         counts, weights = _counts(rows, n), np.full(int(draws), 1.0 / draws)
         exact = False
-    per_batch = _per_batch(model, theta, counts / batch_size, rayleigh)
+    per_batch = _per_batch(model, theta, counts / batch_size, rayleigh, backend)
     return tuple(_estimate(values, weights, exact) for values in per_batch)
 
 
-def _per_batch(model, theta, weights, rayleigh):
+def _per_batch(model, theta, weights, rayleigh, backend):
     """λmax(H_B) and, if ``rayleigh``, g_Bᵀ H_B g_B/‖g_B‖² for every batch (the rows of
     ``weights`` (M, n), each the batch's sample counts over B): arrays (..., M)."""
     d, batch_shape = model.dim, theta.shape[:-1]
-    flat_h = per_sample_hessians(model, theta).reshape(*batch_shape, model.n_samples, d * d)
-    gradients = per_sample_gradients(model, theta) if rayleigh else None
+    flat_h = per_sample_hessians(model, theta, backend=backend).reshape(*batch_shape, model.n_samples, d * d)
+    gradients = per_sample_gradients(model, theta, backend=backend) if rayleigh else None
     states = int(np.prod(batch_shape, dtype=np.int64))
     chunk = max(1, CHUNK_BYTES // (8 * d * d * states))
     tops, quotients = [], []

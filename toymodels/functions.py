@@ -41,3 +41,15 @@ def logcosh_numpy(z):
 
 #: Extra module mapping for :func:`sympy.lambdify`.
 NUMPY_FUNCTIONS = {"logcosh": logcosh_numpy}
+
+
+def logcosh_jax(z):
+    """The stable log(cosh(z)) of :func:`logcosh_numpy` in ``jax.numpy`` (real z)."""
+    import jax.numpy as jnp
+
+    a = jnp.abs(z)
+    return a - jnp.log(2.0) + jnp.log1p(jnp.exp(-2.0 * a))
+
+
+#: Extra module mapping for :func:`sympy.lambdify` with ``modules="jax"``.
+JAX_FUNCTIONS = {"logcosh": logcosh_jax}

@@ -356,6 +356,13 @@ class Model:
                                    "them (loss.subs(...)) to get numerics")
         return NumericModel(self)
 
+    @cached_property
+    def jax_numeric(self):
+        """The JAX engine's functions of this model (:mod:`toymodels.jax_model`; needs JAX)."""
+        from .jax_model import JaxModel
+
+        return JaxModel(self)
+
     def label(self) -> str:
         """Name with parameters, e.g. ``two_layer_scalar(y=1)``."""
         args = ", ".join(f"{k}={v}" for k, v in self.parameters.items())

@@ -320,8 +320,34 @@ def phi(x=None, value=None, *, ax=None):
     return ax
 
 
-__all__ = ["box", "contours", "paths", "edge", "sharpness", "curvatures", "lambda1_along_manifold",
-           "error_vs_eta", "phi", "OKABE_ITO"]
+def time_averages(steps, measured, predictions, *, ax=None, ylabel="", label="GD, time-averaged"):
+    """Time averages of GD at the edge of stability (markers, one per window of whole cycles,
+    at the window centres ``steps``) against predictions (lines): ``predictions`` maps a label
+    to values at the same steps, the first drawn as the central flow's, the rest as wrong
+    alternatives. See docs/theory/central-flows.md (Cohen et al., ICLR 2025, arXiv:2410.24206)."""
+    ax = _axes(ax)
+    for j, (name, values) in enumerate(predictions.items()):
+        style = series("central flow", label=name) if j == 0 else cycle(j, label=name, marker=None, linewidth=1.2)
+        ax.plot(steps, values, **style)
+    ax.plot(steps, measured, **series(label))
+    ax.set(xlabel="optimizer steps k (window centres)", ylabel=ylabel)
+    return ax
+
+
+def edge_ratios(curves, *, ax=None):
+    """Each optimizer's (preconditioned) sharpness divided by its own stability threshold against
+    steps: ``curves`` maps a label to (steps, ratio, GD's 2/η over the same threshold). The line
+    1 is every optimizer's own edge; the dotted line of each colour is where GD's edge 2/η would
+    put it (docs/theory/central-flows.md)."""
+    ax = _axes(ax)
+    for j, (name, (steps, ratio, gd_edge)) in enumerate(curves.items()):
+        style = cycle(j, label=name, marker=None, linewidth=1.0)
+        ax.plot(steps, ratio, **style)
+        if gd_edge is not None and gd_edge != 1:
+            ax.axhline(gd_edge, color=style["color"], linestyle=":", linewidth=1.0)
+    ax.axhline(1.0, **series("2/η", label="own threshold"))
+    ax.set(xlabel="optimizer steps k", ylabel="η·(preconditioned) sharpness / threshold")
+    return ax
 
 
 def orbit_diagram(lr, orbit, *, doublings=(), scale_by_lr=True, ax=None):
@@ -379,3 +405,8 @@ def seed_bands(x, values, *, label=None, index=0, ax=None, **style):
     ax.fill_between(x, values.min(axis=-1), values.max(axis=-1), color=kind["color"], alpha=0.25, linewidth=0)
     ax.plot(x, values.mean(axis=-1), **kind)
     return ax
+
+
+__all__ = ["box", "contours", "paths", "edge", "sharpness", "curvatures", "lambda1_along_manifold",
+           "error_vs_eta", "phi", "time_averages", "edge_ratios", "orbit_diagram", "phase_diagram", "seed_bands",
+           "OKABE_ITO"]

@@ -38,6 +38,13 @@ def reported(callback):
         _REPORTER[0] = before
 
 
+def note(text):
+    """Tell the callback of :func:`reported` (if any) what a loop without a bar is doing, e.g. a
+    compiled loop of the JAX engine, which reports nothing while it runs."""
+    if _REPORTER[0] is not None:
+        _REPORTER[0](text)
+
+
 def bar(iterable, *, show=None, desc="", total=None, **kwargs):
     """``iterable`` wrapped in a transient tqdm bar, shown if ``show`` (None: as :func:`shown`
     says), or reported to the callback of :func:`reported` when one is set."""

@@ -89,14 +89,12 @@ def run_claims(selected, quick, jobs, cache, fresh, log=print, claim_files=()):
                     report(verdict)
         else:
             ordered = sorted(claims.groups(todo), key=len, reverse=True)  # claims sharing a run together
-            shown = 0.0
             with ClaimWorkers(min(jobs, len(ordered)), quick, cache, claim_files) as workers:
                 for event in workers.run(ordered):
                     if event[0] == "done":
                         report(event[1])
-                    if event[0] != "progress" or time.monotonic() - shown > 1.0:
-                        bar.set_postfix_str(_running_text(workers.running()))
-                        shown = time.monotonic()
+                    # workers report a loop at most every progress.REPORT_EVERY s: no throttle here
+                    bar.set_postfix_str(_running_text(workers.running()))
     except KeyboardInterrupt:
         bar.close()
         finished = [c.id for c in selected if c.id in results]

@@ -33,6 +33,8 @@ SERIES = {
     "batch sharpness": dict(color=OKABE_ITO["blue"], linestyle="--", linewidth=1.4),
     "λmax(H)": dict(color=OKABE_ITO["black"], linestyle=":", linewidth=1.6),
     "theory": dict(color=OKABE_ITO["vermillion"], linestyle=(0, (10, 3)), linewidth=1.2),
+    "central flow": dict(color=OKABE_ITO["vermillion"], linestyle="-", linewidth=1.8),
+    "GD, time-averaged": dict(color=OKABE_ITO["blue"], marker="D", markersize=5, linestyle="none"),
 }
 
 #: A cycle for series without a name of their own (for example one line per learning rate).

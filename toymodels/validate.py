@@ -38,10 +38,10 @@ def integer_at_least(value, what, minimum=1) -> int:
 
 
 def fits_batch(optimizer, batch):
-    """Check that every array hyper-parameter of ``optimizer`` (an lr per start, for a sweep)
-    broadcasts to the batch shape of the starts without enlarging it."""
+    """Check that a learning rate given per start (an array, for a sweep) broadcasts to the
+    batch shape of the starts without enlarging it."""
     for name, value in vars(optimizer).items():
-        if isinstance(value, np.ndarray):
+        if name == "lr" and isinstance(value, np.ndarray):
             try:
                 fits = np.broadcast_shapes(value.shape, batch) == tuple(batch)
             except ValueError:

@@ -8,11 +8,13 @@ for conditioning while still rejecting any wrong formula by many orders of magni
 """
 
 import numpy as np
+import sympy as sp
 
 from .. import zoo
 from ..limit_map import conserved_jacobian
 from ..manifold import sample_manifold
 from ..verify import Verdict, at_most, claim, match, roundoff
+from ..zoo.edge_valleys import VALLEYS
 from ..zoo.linear_nets import path_point, target_matrix
 
 GRAD_TOL = 1e-8
@@ -80,10 +82,28 @@ def check_entry(model, rng, n_points=20, box=2.0):
     return report
 
 
+def valley_hessians(rng, n_points=20, box=8.0):
+    """(computed, stated) Hessians of every edge valley at random points of its floor (floor
+    coordinates 0, the others uniform in [−box, box]): stated = the Valley block ⊕ 0."""
+    computed, stated = [], []
+    for name, valley in VALLEYS.items():
+        model = zoo.get(name)
+        points = rng.uniform(-box, box, size=(n_points, model.dim))
+        points[:, list(valley.floor)] = 0.0
+        block = sp.lambdify([model.params], valley.block, "numpy")
+        expected = np.zeros((n_points, model.dim, model.dim))
+        floor = np.ix_(range(n_points), valley.floor, valley.floor)
+        expected[floor] = np.array([np.asarray(block(p), dtype=float) for p in points])
+        computed.append(model.numeric.hess(points).reshape(n_points, -1))
+        stated.append(expected.reshape(n_points, -1))
+    return np.concatenate([c.ravel() for c in computed]), np.concatenate([s.ravel() for s in stated])
+
+
 @claim("zoo.conformance",
        "Every zoo entry's stated facts hold: L = min L, ∇L = 0 and rank ∇²L = codim Γ on its "
        "manifold of minima Γ, the stated λ1 on Γ, no sampled point below the stated minimum, and "
-       "∇c·∇L = 0 for every quantity c it declares conserved by gradient flow. For the two-layer "
+       "∇c·∇L = 0 for every quantity c it declares conserved by gradient flow; on the floor of every edge "
+       "valley, ∇²L is the stated block ⊕ 0. For the two-layer "
        "linear network on whitened data, λ1 = 2σ1(M) on Γ where its top singular path is balanced.",
        "toymodels catalog metadata (each entry cites its paper); Mulayoff & Michaeli, ICML 2020, "
        "arXiv:2002.04710 (flattest minima of linear networks)",
@@ -101,6 +121,7 @@ def conformance(quick=False):
     floating = roundoff("points are projected onto Γ to ‖g‖ ≈ 1e-13; the tolerance allows for the conditioning "
                         "of ∇L and λ1 there and is far below any formula error")
     on_gamma = [r for r in reports if "codim Γ" in r]
+    valley_h, valley_stated = valley_hessians(rng, 8 if quick else 40)
     flattest, two_sigma1, frobenius, frobenius_m = flattest_linear_minima(rng, 4 if quick else 20)
     return Verdict([
         match("linear_net (whitened, depth 2): λ1 on Γ where the top singular path is balanced and the others "
@@ -119,7 +140,10 @@ def conformance(quick=False):
               alternatives={"2 × stated (the loss without its ½)": 2 * stated, "stated / 2": stated / 2}),
         at_most("max |∇c·∇L|/(‖∇c‖‖∇L‖) of the declared conserved quantities, per entry",
                 worst("max |∇c·∇L| / (‖∇c‖‖∇L‖) of the conserved quantities"), CONSERVED_RTOL,
-                provenance=roundoff("∇c·∇L = 0 exactly; round-off is ~1e-15 relative"))],
+                provenance=roundoff("∇c·∇L = 0 exactly; round-off is ~1e-15 relative")),
+        match("∇²L on the floor of each edge valley vs the stated block ⊕ 0, entrywise", valley_h, valley_stated,
+              atol=LAMBDA1_RTOL, rtol=LAMBDA1_RTOL, provenance=floating,
+              alternatives={"2 × the stated block": 2 * valley_stated})],
         details={"entries": reports, "failed": [r["model"] for r in reports if not r["ok"]]})
 
 
