@@ -76,18 +76,24 @@ def curvatures(artifacts):
         caption="The (η, B) phase diagram under SGD, second-half means, from a sweep over (η, B, seed): the "
                 "full-batch sharpness λmax(H) (lines; band: smallest to largest seed) sits below 2/η (dashed), the "
                 "lower the smaller B and the larger η, while MiniBS (crosses, seed mean) sits near 2/η at every "
-                "B < n.")
+                "B < n; batch sharpness (open circles, seed mean) mostly lies between them (at B = n it is full-batch GD's "
+                "curvature along ∇L, which falls when GD settles below the edge, as at η = 0.3).")
 def final_sharpness(artifacts):
     lrs, sizes, n = artifacts["lr"], _sgd_keys(artifacts), int(artifacts["n_samples"])
     fig, ax = new(1, 1, width=6.4, height=4.8)
     lam, minibs = artifacts["phase/lambda"], artifacts["phase/minibs"]  # (η, B, seed)
+    batch = artifacts["phase/batch_sharpness"]
     for i, lr in enumerate(lrs):
         plot.seed_bands(sizes, lam[i], label=f"λmax(H), η = {lr:g}", index=i, ax=ax)
         ax.plot(sizes, minibs[i].mean(axis=-1), color=cycle(i)["color"], linestyle="none", marker="x", markersize=7)
+        ax.plot(sizes, batch[i].mean(axis=-1), color=cycle(i)["color"], linestyle="none", marker="o",
+                markerfacecolor="none", markersize=6)
         ax.axhline(2 / lr, color=cycle(i)["color"], linestyle="--", linewidth=0.9)
     ax.plot([], [], color="0.3", linestyle="none", marker="x", label="MiniBS (seed mean)")
+    ax.plot([], [], color="0.3", linestyle="none", marker="o", markerfacecolor="none",
+            label="batch sharpness (seed mean)")
     ax.plot([], [], color="0.3", linestyle="--", linewidth=0.9, label="2/η")
-    ax.set(xlabel=f"batch size B (of n = {n} samples)", ylabel="second-half mean (L with ½)", xscale="log",
+    ax.set(xlabel=f"batch size B (of n = {n} samples)", ylabel="curvature, second-half mean (L with ½)", xscale="log",
            title=f"SGD phase diagram over (η, B), {lam.shape[-1]} seeds", ylim=(0, 1.2 * 2 / lrs.min()))
     ax.set_xticks(sizes, [str(b) for b in sizes])
     ax.minorticks_off()
