@@ -191,3 +191,13 @@ def test_integration_cells_match_integrate_and_line_up_with_gd():
     gd = sweep(Simulation("two_layer_scalar", "gd", steps=50, x0=(1.5, 0.0), summaries=("final_loss",)), axes)
     # the PF follows GD far more closely than gradient flow does (Rosca et al., TMLR 2023)
     assert (np.abs(gd.final_loss - principal.final_loss) < 0.1 * np.abs(gd.final_loss - flow.final_loss)).all()
+
+
+def test_a_grid_that_does_not_fit_in_memory_goes_to_a_local_cluster_by_default(tmp_path):
+    small = serial()
+    assert small.attrs["executed"] == "in this process"
+    with pytest.raises(InvalidInputError, match="give a store"):
+        sweep(CELLS, AXES, chunks={"lr": 3}, in_process_bytes=100)
+    big = sweep(CELLS, AXES, chunks={"lr": 3}, store=tmp_path / "runs.zarr", in_process_bytes=100)
+    assert big.attrs["executed"].startswith("on a LocalCluster of")
+    same_results(big, small)

@@ -5,10 +5,16 @@ dask.distributed each chunk is a task; a task computes its block and writes it t
 itself, so a finished cell is on disk the moment its task ends. When a worker dies, the
 scheduler reruns the tasks it held on the other workers (dask's ``allowed-failures``); nothing
 written is lost. The store's completion mask makes a re-run skip finished chunks.
+
+Where it runs, when neither a scheduler nor a number of workers is given: in this process when
+the grid's results fit in memory (:data:`IN_PROCESS_BYTES`), batched over cells with the fastest
+engine; otherwise on a LocalCluster with one single-threaded worker per core, writing to the
+store (which such a grid needs: its results do not fit in memory).
 """
 
 import contextlib
 import datetime
+import os
 
 import numpy as np
 
@@ -17,9 +23,19 @@ from ..errors import InvalidInputError
 from . import store as stores
 from .grid import Grid
 
+#: Results up to this size (bytes) are computed in this process by default; larger grids go to a
+#: LocalCluster and a store.
+IN_PROCESS_BYTES = 2 * 1024**3
+
+
+def result_bytes(cells, grid) -> int:
+    """Bytes of the sweep's results held in memory (every output over every cell)."""
+    return sum(grid.size * int(np.prod(out.shape, dtype=np.int64)) * np.dtype(out.dtype).itemsize
+               for out in cells.outputs.values())
+
 
 def sweep(cells, axes, *, chunks=None, store=None, scheduler=None, workers=None, overwrite=False,
-          progress=None):
+          progress=None, in_process_bytes=None):
     """Run ``cells`` on every cell of the grid ``axes`` (name -> values); an xarray Dataset.
 
     ``cells``: what one block of cells computes (e.g. :class:`toymodels.sweep.Simulation`):
@@ -28,15 +44,28 @@ def sweep(cells, axes, *, chunks=None, store=None, scheduler=None, workers=None,
     finish; an existing store of the same sweep is resumed (finished chunks are skipped).
     ``scheduler``: the address of a running dask.distributed scheduler; ``workers``: start a
     LocalCluster with this many worker processes (one thread each). Without either, the sweep
-    runs in this process. The result has one dimension per axis, the axes as coordinates, units
-    and descriptions in each variable's attributes and the conventions in the Dataset's.
+    runs in this process if its results fit in ``in_process_bytes`` (default
+    :data:`IN_PROCESS_BYTES`), else on a LocalCluster with a worker per core (it then needs a
+    ``store``). The result has one dimension per axis, the axes as coordinates, units and
+    descriptions in each variable's attributes, the conventions and where it ran in the Dataset's.
     """
     grid = Grid(axes, chunks)
+    limit = IN_PROCESS_BYTES if in_process_bytes is None else in_process_bytes
+    if scheduler is None and workers is None and result_bytes(cells, grid) > limit:
+        if store is None:
+            raise InvalidInputError(
+                f"this grid's results take {result_bytes(cells, grid) / 1024**2:.0f} MiB, more than the "
+                f"{limit / 1024**2:.0f} MiB kept in memory: give a store (--store runs.zarr) and it runs on a "
+                "LocalCluster, writing each chunk as it finishes")
+        workers = os.cpu_count() or 1  # the grid does not fit one process: a LocalCluster by default
     if store is not None or scheduler is not None or workers is not None:
         _require_extra()
     attrs = {**cells.attrs(), "grid": str(grid.describe()), "created": datetime.datetime.now(
         datetime.timezone.utc).isoformat(timespec="seconds")}
     attrs["sweep_fingerprint"] = stores.fingerprint(cells, grid)
+    attrs["executed"] = ("in this process" if scheduler is None and workers is None else
+                         f"on the dask scheduler at {scheduler}" if scheduler is not None else
+                         f"on a LocalCluster of {workers} single-threaded workers")
     if store is not None:
         done = stores.open_store(store, cells, grid, attrs, overwrite=overwrite)
         memory = None
