@@ -54,11 +54,16 @@ def test_ctrl_c_stops_reproduce_promptly_and_keeps_finished_claims(tmp_path, to_
     command = [sys.executable, "-m", "toymodels", "reproduce", "--jobs", "2", "--out",
                str(tmp_path / "out"), "--only", *CLAIMS]
     with open(log, "w") as stderr:
-        # As from a terminal: SIGINT at its default, even when this test runs where it is ignored
-        # (a background job of a non-interactive shell ignores SIGINT, and Python keeps that).
-        main = subprocess.Popen(command, stdout=stderr, stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, "PYTHONWARNINGS": "error"},
-                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        # As from a terminal: SIGINT not ignored, even when this test runs where it is (a background
+        # job of a non-interactive shell ignores SIGINT, exec keeps an ignored signal ignored, and
+        # Python keeps that); a caught signal is reset to its default by exec. No preexec_fn: it
+        # would make subprocess fork this (JAX-threaded) process through os.fork's hooks.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            main = subprocess.Popen(command, stdout=stderr, stderr=subprocess.STDOUT, start_new_session=True,
+                                    env={**os.environ, "PYTHONWARNINGS": "error"})
+        finally:
+            signal.signal(signal.SIGINT, previous)
     try:
         assert _wait_for(lambda: "PASS  gd.quadratic_stability" in log.read_text(), 60), log.read_text()
         workers = _children(main.pid)
