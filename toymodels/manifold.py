@@ -26,7 +26,7 @@ import numpy as np
 
 from .compile import CompiledFunction, require_manifold
 from .errors import InvalidInputError, SingularError
-from .pointwise import check_errors, finish, first_point
+from .pointwise import Pointwise, first_point
 from .status import FINISHED, NOT_CONVERGED, SINGULAR
 
 #: JJᵀ counts as singular when its smallest eigenvalue is below this times its largest.
@@ -119,6 +119,17 @@ def _gram(model, theta):
     return jac, gram, eig[..., 0] <= RANK_RTOL * np.maximum(eig[..., -1], np.finfo(float).tiny)
 
 
+def _regular(model, theta) -> Pointwise:
+    """J, (JJᵀ)⁻¹ and the status "singular" where J loses rank (JJᵀ replaced by I there)."""
+    jac, gram, singular = _gram(model, theta)
+    gram_inv = np.linalg.inv(np.where(singular[..., None, None], np.eye(gram.shape[-1]), gram))
+    return Pointwise((jac, gram_inv), np.where(singular, SINGULAR, FINISHED), lambda: SingularError(
+        f"the constraint Jacobian ∂g/∂θ of {model.label()} is rank-deficient at θ = "
+        f"{first_point(theta, singular)} (smallest/largest eigenvalue of JJᵀ ≤ {RANK_RTOL:g}), so "
+        "the tangent space of Γ is undefined there; move off that point, declare Γ by independent "
+        "constraints (e.g. one equation per normal direction), or pass errors='status'"))
+
+
 def regular_jacobian(model, theta, *, errors="raise"):
     """J = ∂g/∂θ (..., M, d) and the inverse of JJᵀ; a :class:`SingularError` where J loses rank
     (with ``errors="status"``: NaN there, and a status array appended; :mod:`toymodels.pointwise`).
@@ -126,15 +137,7 @@ def regular_jacobian(model, theta, *, errors="raise"):
     The constraints must be independent (rank J = M) for P^⊥ and the normal projection to
     exist; at a point where they are not, Γ is not a manifold with these equations.
     """
-    check_errors(errors)
-    theta = _states(model, theta)
-    jac, gram, singular = _gram(model, theta)
-    gram_inv = np.linalg.inv(np.where(singular[..., None, None], np.eye(gram.shape[-1]), gram))
-    return finish(errors, (jac, gram_inv), np.where(singular, SINGULAR, FINISHED), lambda: SingularError(
-        f"the constraint Jacobian ∂g/∂θ of {model.label()} is rank-deficient at θ = "
-        f"{first_point(theta, singular)} (smallest/largest eigenvalue of JJᵀ ≤ {RANK_RTOL:g}), so "
-        "the tangent space of Γ is undefined there; move off that point, declare Γ by independent "
-        "constraints (e.g. one equation per normal direction), or pass errors='status'"))
+    return _regular(model, _states(model, theta)).result(errors)
 
 
 def first_order_distance(model, theta):
@@ -157,23 +160,13 @@ def tangent_projector(model, theta, *, errors="raise"):
     Defined at every point where the constraints are regular (on Γ it is the tangent space of
     Γ; off Γ, that of the level set of g through θ); ``errors`` as in :func:`regular_jacobian`.
     """
-    jac, gram_inv, *status = regular_jacobian(model, theta, errors=errors)
-    jt = np.swapaxes(jac, -1, -2)
-    projector = np.eye(model.dim) - jt @ gram_inv @ jac
-    return projector if errors == "raise" else (projector, *status)
+    regular = _regular(model, _states(model, theta))
+    jac, gram_inv = regular.values
+    return regular.then(np.eye(model.dim) - np.swapaxes(jac, -1, -2) @ gram_inv @ jac).result(errors)
 
 
-def closest_point(model, theta, *, tol=1e-13, max_iter=50, errors="raise"):
-    """The orthogonal foot point π(θ) on Γ (θ − π(θ) normal to Γ), shape (..., d).
-
-    Alternates a tangential move toward θ with a Newton projection back onto Γ:
-    x ← project(x + P^⊥(x)(θ − x)); the fixed point has θ − x in the normal space. Converges
-    linearly at a rate ≈ distance × curvature of Γ, so it is meant for points near Γ; a
-    :class:`SingularError` is raised where it does not converge (with ``errors="status"``:
-    NaN there and status "not_converged"; :mod:`toymodels.pointwise`).
-    """
-    check_errors(errors)
-    theta = _states(model, theta)
+def _foot(model, theta, tol=1e-13, max_iter=50) -> Pointwise:
+    """The foot points of :func:`closest_point`, status "not_converged" where none was found."""
     x, ok = project_to_manifold(model, theta)
     done = np.zeros(ok.shape, dtype=bool)
     with np.errstate(all="ignore"):  # failed points go on as NaN until the end, then are reported
@@ -189,19 +182,29 @@ def closest_point(model, theta, *, tol=1e-13, max_iter=50, errors="raise"):
             x = np.where(step[..., None], moved, x)
             ok &= ~step | moved_ok
     status = np.where(ok & done, FINISHED, NOT_CONVERGED)
-    return finish(errors, (x,), status, lambda: SingularError(
+    return Pointwise((x,), status, lambda: SingularError(
         f"no orthogonal foot point on Γ found for θ = {first_point(theta, status != FINISHED)} of "
         f"{model.label()}: the point is too far from Γ or where the constraints are singular; use "
         "points near Γ, or pass errors='status'"))
 
 
+def closest_point(model, theta, *, tol=1e-13, max_iter=50, errors="raise"):
+    """The orthogonal foot point π(θ) on Γ (θ − π(θ) normal to Γ), shape (..., d).
+
+    Alternates a tangential move toward θ with a Newton projection back onto Γ:
+    x ← project(x + P^⊥(x)(θ − x)); the fixed point has θ − x in the normal space. Converges
+    linearly at a rate ≈ distance × curvature of Γ, so it is meant for points near Γ; a
+    :class:`SingularError` is raised where it does not converge (with ``errors="status"``:
+    NaN there and status "not_converged"; :mod:`toymodels.pointwise`).
+    """
+    return _foot(model, _states(model, theta), tol, max_iter).result(errors)
+
+
 def distance_to_manifold(model, theta, *, errors="raise"):
     """‖θ − π(θ)‖, the Euclidean distance to Γ, shape (...); ``errors`` as in :func:`closest_point`."""
     theta = _states(model, theta)
-    foot, *status = closest_point(model, theta, errors=errors) if errors == "status" else \
-        (closest_point(model, theta),)
-    distance = np.linalg.norm(theta - foot, axis=-1)
-    return distance if errors == "raise" else (distance, *status)
+    foot = _foot(model, theta)
+    return foot.then(np.linalg.norm(theta - foot.values[0], axis=-1)).result(errors)
 
 
 def _third_derivative_uu(model):
@@ -215,22 +218,23 @@ def _third_derivative_uu(model):
     return compiled(model, "d3_uu", build)
 
 
-def top_eigenpair(model, theta, *, gap_rtol=GAP_RTOL, errors="raise"):
-    """λ1 (...) and u1 (..., d) of ∇²L at θ; a :class:`SingularError` where λ1 is not simple
-    (λ1 − λ2 ≤ gap_rtol·|λ1|), since u1, ∇λ1 and the limiting flows are undefined there (with
-    ``errors="status"``: NaN there and status "singular"; :mod:`toymodels.pointwise`)."""
-    check_errors(errors)
-    theta = _states(model, theta)
+def _top(model, theta, gap_rtol) -> Pointwise:
+    """λ1, u1 and the status "singular" where λ1 is not simple."""
     values, vectors = model.numeric.eigh(theta)
     tied = np.zeros(values.shape[:-1], dtype=bool)
     if model.dim > 1:
         tied = values[..., 0] - values[..., 1] <= gap_rtol * np.abs(values[..., 0])
-    return finish(errors, (values[..., 0], vectors[..., :, 0]), np.where(tied, SINGULAR, FINISHED),
-                  lambda: SingularError(
-                      f"λ1 of ∇²L of {model.label()} is not simple at θ = {first_point(theta, tied)} "
-                      f"(λ1 = {values[tied][0, 0]:.6g}, λ2 = {values[tied][0, 1]:.6g}), so u1, ∇λ1 and "
-                      "the limiting flows of Arora, Li, Panigrahi (2022) are undefined there; they need "
-                      "λ1 > λ2 on Γ (or pass errors='status')"))
+    return Pointwise((values[..., 0], vectors[..., :, 0]), np.where(tied, SINGULAR, FINISHED), lambda: SingularError(
+        f"λ1 of ∇²L of {model.label()} is not simple at θ = {first_point(theta, tied)} "
+        f"(λ1 = {values[tied][0, 0]:.6g}, λ2 = {values[tied][0, 1]:.6g}), so u1, ∇λ1 and the limiting flows "
+        "of Arora, Li, Panigrahi (2022) are undefined there; they need λ1 > λ2 on Γ (or pass errors='status')"))
+
+
+def top_eigenpair(model, theta, *, gap_rtol=GAP_RTOL, errors="raise"):
+    """λ1 (...) and u1 (..., d) of ∇²L at θ; a :class:`SingularError` where λ1 is not simple
+    (λ1 − λ2 ≤ gap_rtol·|λ1|), since u1, ∇λ1 and the limiting flows are undefined there (with
+    ``errors="status"``: NaN there and status "singular"; :mod:`toymodels.pointwise`)."""
+    return _top(model, _states(model, theta), gap_rtol).result(errors)
 
 
 def lambda1_gradient(model, theta, *, gap_rtol=GAP_RTOL, errors="raise"):
@@ -241,11 +245,9 @@ def lambda1_gradient(model, theta, *, gap_rtol=GAP_RTOL, errors="raise"):
     in :func:`top_eigenpair`).
     """
     theta = _states(model, theta)
-    lam1, u1, *status = top_eigenpair(model, theta, gap_rtol=gap_rtol, errors=errors) \
-        if errors == "status" else top_eigenpair(model, theta, gap_rtol=gap_rtol)
-    with np.errstate(invalid="ignore"):  # NaN rows of u1 (errors="status") are masked below
-        grad = _third_derivative_uu(model)(theta, u1, samples=model.numeric.samples())
-    return (lam1, u1, grad) if errors == "raise" else (lam1, u1, *finish("status", (grad,), *status, None))
+    top = _top(model, theta, gap_rtol)
+    lam1, u1 = top.values
+    return top.then(lam1, u1, _third_derivative_uu(model)(theta, u1, samples=model.numeric.samples())).result(errors)
 
 
 def normal_offset(model, theta, *, errors="raise"):
@@ -254,19 +256,14 @@ def normal_offset(model, theta, *, errors="raise"):
     The sign of u1 is fixed by u1·∇g_1 > 0, so the offset alternates in sign across Γ.
     ``errors`` as in :func:`closest_point` and :func:`top_eigenpair`.
     """
-    check_errors(errors)
     theta = _states(model, theta)
-    if errors == "raise":
-        foot = closest_point(model, theta)
-        _, u1 = top_eigenpair(model, foot)
-        failed = None
-    else:
-        foot, found = closest_point(model, theta, errors="status")
-        failed = found != FINISHED
-        _, u1, tied = top_eigenpair(model, np.where(failed[..., None], theta, foot), errors="status")
-        status = np.where(failed, found, tied)
-    with np.errstate(invalid="ignore"):
-        normal = model.numeric.constraints_jacobian(foot)[..., 0, :]
-        sign = np.where(np.einsum("...i,...i->...", u1, normal) < 0, -1.0, 1.0)
-        offset = sign * np.einsum("...i,...i->...", theta - foot, u1)
-    return offset if failed is None else finish("status", (offset,), status, None)
+    foot = _foot(model, theta)
+    failed = foot.status != FINISHED
+    x = np.where(failed[..., None], theta, foot.values[0])  # a placeholder where no foot was found
+    top = _top(model, x, GAP_RTOL)
+    u1 = top.values[1]
+    normal = model.numeric.constraints_jacobian(x)[..., 0, :]
+    sign = np.where(np.einsum("...i,...i->...", u1, normal) < 0, -1.0, 1.0)
+    offset = sign * np.einsum("...i,...i->...", theta - x, u1)
+    return Pointwise((offset,), np.where(failed, foot.status, top.status),
+                     foot.error if failed.any() else top.error).result(errors)

@@ -6,6 +6,8 @@ take ``errors=``: ``"raise"`` (the default) raises a clear error naming the firs
 :mod:`toymodels.status` to the return, so the other points of the batch are kept.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .errors import InvalidInputError
@@ -41,3 +43,22 @@ def finish(errors, values, status, error):
         extra = (None,) * (value.ndim - failed.ndim)
         masked.append(np.where(failed[(...,) + extra], np.nan, value))
     return (*masked, status)
+
+
+@dataclass(frozen=True)
+class Pointwise:
+    """What a batched map computed before deciding how to report failures: its ``values``,
+    the ``status`` of each point and ``error() -> Exception`` for the failed ones. Maps built on
+    another keep its status with :meth:`then`; the public function ends with :meth:`result`."""
+
+    values: tuple
+    status: np.ndarray
+    error: object
+
+    def then(self, *values) -> "Pointwise":
+        """New values computed from these, at the same points with the same status."""
+        return Pointwise(values, self.status, self.error)
+
+    def result(self, errors):
+        """The public return for ``errors`` ("raise" or "status"), see :func:`finish`."""
+        return finish(check_errors(errors), self.values, self.status, self.error)
